@@ -1,0 +1,132 @@
+"""FLOPs per LR patch in ClassSR's convention and as true multiply-adds (Kong et al., CVPR 2021; spec §6).
+
+Counting is done by ptflops (pytorch backend, functional-op patching off) with our own module hooks, so the
+convention is stated here rather than inherited from a counter's defaults:
+
+* ``"paper"``: 2 × multiply-adds of Conv2d, ConvTranspose2d and Linear layers; FSRCNN's transposed conv is
+  counted on its *output* (HR) grid, as the authors' constants are; biases, activations, BatchNorm, pooling,
+  pixel-shuffle, the bilinear skip and the fixed MeanShift 1×1 convs are not counted. This reproduces the
+  full-precision per-branch costs printed by later work (ARM, ECCV 2022) exactly for CARN and SRResNet and to
+  4 FLOPs for FSRCNN (their 141,262,852 vs 141,262,848 here).
+* ``"macs"``: the true multiply-adds of every convolution (MeanShift included) and linear layer, transposed
+  conv on its input grid (FSRCNN-56: 24,920,064 at 32×32).
+
+All figures are per LR patch of ``lr_size``×``lr_size`` pixels (32 in the paper), in FLOPs or MACs (not G/M).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from math import prod
+from typing import Sequence
+
+import torch
+from ptflops import get_model_complexity_info
+from ptflops.flops_counter import FLOPS_BACKEND
+from torch import nn
+
+from .models import ClassSR
+from .models.common import MeanShift
+
+CONVENTIONS = ("paper", "macs")
+
+#: Per-branch costs (FLOPs per 32×32 LR patch, ×4, paper convention) as printed in full by ARM's ``cost_list``;
+#: RCAN only to the paper's 0.01 G. Keys: backbone -> {width: FLOPs}.
+PUBLISHED_FLOPS = {
+    "fsrcnn": {16: 141_262_852, 36: 304_570_372, 56: 467_877_892},
+    "carn": {36: 380_215_296, 52: 771_563_520, 64: 1_154_875_392},
+    "srresnet": {36: 1_658_216_448, 52: 3_438_010_368, 64: 5_193_990_144},
+    "rcan": {36: 10.33e9, 50: 19.90e9, 64: 32.60e9},
+}
+#: The constants of the authors' ``cal_FLOPs`` (hand-rounded, spec §6 / §8.9), simple → hard.
+AUTHORS_CONSTANTS = {
+    "fsrcnn": (141e6, 304e6, 468e6),
+    "carn": (380e6, 770e6, 1150e6),
+    "srresnet": (1660e6, 3440e6, 5200e6),
+    "rcan": (10330e6, 19900e6, 32600e6),
+}
+#: The authors add this classifier cost for ClassSR-FSRCNN only (the convention gives 7.60 M; spec §6).
+AUTHORS_CLASSIFIER = {"fsrcnn": 7.4e6}
+
+
+def _conv_hook(module, inputs, output):
+    per_position = (module.in_channels // module.groups) * module.out_channels * prod(module.kernel_size)
+    module.__flops__ += per_position * output.shape[0] * prod(output.shape[2:])
+
+
+def _deconv_hook(grid: str):
+    def hook(module, inputs, output):
+        per_position = module.in_channels * (module.out_channels // module.groups) * prod(module.kernel_size)
+        spatial = output.shape[2:] if grid == "output" else inputs[0].shape[2:]
+        module.__flops__ += per_position * output.shape[0] * prod(spatial)
+
+    return hook
+
+
+def _linear_hook(module, inputs, output):
+    module.__flops__ += module.in_features * module.out_features * (output.numel() // module.out_features)
+
+
+def _zero_hook(module, inputs, output):
+    module.__flops__ += 0
+
+
+_ZERO_COST = (nn.ReLU, nn.PReLU, nn.LeakyReLU, nn.Sigmoid, nn.BatchNorm2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
+              nn.Upsample, nn.PixelShuffle)
+
+
+def _hooks(convention: str) -> dict:
+    hooks = {t: _zero_hook for t in _ZERO_COST}
+    hooks.update({nn.Conv2d: _conv_hook, nn.Linear: _linear_hook,
+                  nn.ConvTranspose2d: _deconv_hook("output" if convention == "paper" else "input"),
+                  MeanShift: _zero_hook if convention == "paper" else _conv_hook})
+    return hooks
+
+
+def count(model: nn.Module, lr_size: int = 32, convention: str = "paper") -> int:
+    """FLOPs (``"paper"``) or MACs (``"macs"``) of one forward pass on a ``lr_size``² LR patch."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    if isinstance(model, ClassSR):
+        raise TypeError("a ClassSR model's cost depends on routing: use classsr_costs() and average()")
+    was_training, log = model.training, io.StringIO()
+    try:
+        with torch.no_grad():
+            macs, _ = get_model_complexity_info(
+                model, (3, lr_size, lr_size), as_strings=False, print_per_layer_stat=False, ost=log,
+                backend=FLOPS_BACKEND.PYTORCH, custom_modules_hooks=_hooks(convention),
+                backend_specific_config={"count_functional": False})
+    finally:
+        model.train(was_training)
+    if macs is None:  # ptflops swallows exceptions and returns None
+        raise RuntimeError(f"FLOPs counting failed for {type(model).__name__}: {log.getvalue().strip()}")
+    return int(macs) * (2 if convention == "paper" else 1)
+
+
+@dataclass(frozen=True)
+class ClassSRCost:
+    """Per-patch costs of a ClassSR model's parts, in one convention."""
+
+    classifier: int
+    branches: tuple[int, ...]
+
+
+def classsr_costs(model: ClassSR, lr_size: int = 32, convention: str = "paper") -> ClassSRCost:
+    return ClassSRCost(count(model.classifier, lr_size, convention),
+                       tuple(count(b, lr_size, convention) for b in model.branches))
+
+
+def average(branch_costs: Sequence[float], counts: Sequence[int], *, classifier_cost: float = 0) -> float:
+    """Patch-weighted mean cost (spec §6): Σ_k n_k·F_k / Σ_k n_k + classifier cost (pass 0 to leave it out)."""
+    if len(branch_costs) != len(counts):
+        raise ValueError(f"{len(counts)} class counts for {len(branch_costs)} branches")
+    if any(n < 0 for n in counts) or sum(counts) == 0:
+        raise ValueError(f"class counts must be non-negative with a positive total, got {list(counts)}")
+    return sum(f * n for f, n in zip(branch_costs, counts)) / sum(counts) + classifier_cost
+
+
+def authors_average(backbone: str, counts: Sequence[int]) -> float:
+    """The authors' bookkeeping (``cal_FLOPs``): rounded constants, +7.4 M classifier for FSRCNN only."""
+    if backbone not in AUTHORS_CONSTANTS:
+        raise KeyError(f"no authors' constants for {backbone!r}; known: {', '.join(AUTHORS_CONSTANTS)}")
+    return average(AUTHORS_CONSTANTS[backbone], counts, classifier_cost=AUTHORS_CLASSIFIER.get(backbone, 0))

@@ -1,0 +1,105 @@
+"""CARN-M as used by ClassSR (Ahn et al., ECCV 2018; Kong et al., CVPR 2021, spec §1.1).
+
+The ClassSR variant: group-4 efficient residual blocks, one shared ERB per cascading block, 1×1 fusion convs
+*without* bias followed by BatchNorm, MeanShift at both ends, no global skip. Module names equal the authors'
+state-dict keys. BatchNorm buffers and MeanShift tensors of an official checkpoint are loaded, never rebuilt
+(spec §8.3, §8.5).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .common import infer_scale, shape_of, MeanShift, check_rgb_batch, check_scale, check_width
+from .registry import register
+
+GROUP = 4
+
+
+class EResidualBlock(nn.Module):
+    def __init__(self, nf: int, group: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(nf, nf, 3, 1, 1, groups=group), nn.ReLU(inplace=True),
+            nn.Conv2d(nf, nf, 3, 1, 1, groups=group), nn.ReLU(inplace=True),
+            nn.Conv2d(nf, nf, 1, 1, 0),
+        )
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + x)
+
+
+def fusion(in_ch: int, nf: int) -> nn.Sequential:
+    """CARN's 1×1 ``BasicBlock`` in the ClassSR code: conv (no bias) → BatchNorm → ReLU."""
+    return nn.Sequential(nn.Conv2d(in_ch, nf, 1, 1, 0, bias=False), nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
+
+
+def cascade(x, blocks, fusions):
+    """CARN's cascading connections: every fusion sees the concatenation of all earlier outputs."""
+    concat, out = x, x
+    for block, fuse in zip(blocks, fusions):
+        concat = torch.cat([concat, block(out)], dim=1)
+        out = fuse(concat)
+    return out
+
+
+class CascadingBlock(nn.Module):
+    """One ERB (key ``b1``) applied three times with shared weights, fused by c1/c2/c3."""
+
+    def __init__(self, nf: int, group: int):
+        super().__init__()
+        self.b1 = EResidualBlock(nf, group)
+        self.c1, self.c2, self.c3 = (fusion(k * nf, nf) for k in (2, 3, 4))
+
+    def forward(self, x):
+        return cascade(x, (self.b1,) * 3, (self.c1, self.c2, self.c3))
+
+
+class Upsampler(nn.Module):
+    """log2(scale) × [grouped conv nf→4nf, ReLU, PixelShuffle(2)], or one ×3 stage (keys ``up.body.*``)."""
+
+    def __init__(self, nf: int, scale: int, group: int):
+        super().__init__()
+        stages = [(4, 2)] * (scale // 2) if scale in (2, 4) else [(9, 3)]
+        layers = []
+        for mult, shuffle in stages:
+            layers += [nn.Conv2d(nf, mult * nf, 3, 1, 1, groups=group), nn.ReLU(inplace=True), nn.PixelShuffle(shuffle)]
+        self.up = nn.Module()
+        self.up.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.up.body(x)
+
+
+class CARN(nn.Module):
+    """CARN-M(nf=width, group=4); input and output in [0, 1]. No explicit init (PyTorch defaults, spec §1.1)."""
+
+    def __init__(self, *, width: int = 64, scale: int = 4, group: int = GROUP):
+        super().__init__()
+        self.width = check_width(width, multiple_of=group)
+        self.scale = check_scale(scale)
+        self.sub_mean = MeanShift(rgb_range=1, sign=-1)
+        self.add_mean = MeanShift(rgb_range=1, sign=1)
+        self.entry = nn.Conv2d(3, width, 3, 1, 1)
+        self.b1, self.b2, self.b3 = (CascadingBlock(width, group) for _ in range(3))
+        self.c1, self.c2, self.c3 = (fusion(k * width, width) for k in (2, 3, 4))
+        self.upsample = Upsampler(width, scale, group)
+        self.exit = nn.Conv2d(width, 3, 3, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_rgb_batch(x)
+        x = self.entry(self.sub_mean(x))
+        x = cascade(x, (self.b1, self.b2, self.b3), (self.c1, self.c2, self.c3))
+        return self.add_mean(self.exit(self.upsample(x)))
+
+
+def infer_kwargs(state: dict) -> dict:
+    width = shape_of(state, "entry.weight", "carn")[0]
+    return {"width": width, "scale": infer_scale(state, "upsample.up.body.0.weight", "upsample.up.body.3.weight",
+                                                 width, "carn")}
+
+
+@register(infer_kwargs=infer_kwargs)
+def carn(*, width: int = 64, scale: int = 4) -> CARN:
+    """CARN-M branch; the paper's widths are nf = 36 / 52 / 64 (64 = CARN-O)."""
+    return CARN(width=width, scale=scale)

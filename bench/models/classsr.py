@@ -1,0 +1,119 @@
+"""The generic ClassSR container (Kong et al., "ClassSR", CVPR 2021, §3): a Class-Module plus M SR branches.
+
+One class for every backbone and every M ≥ 2 — the authors' code has one near-copy per backbone and M = 3.
+Branches are built through the registry, so a new backbone needs no change here.
+
+* training mode: output = Σ_k p_k · branch_k(x) with p = softmax(classifier(x)), computed batched (the authors
+  loop over samples one at a time, spec §1.4 / §8.1).
+* eval mode (or forced classes): each sample goes to its argmax branch (first index on ties, like
+  ``torch.argmax``); samples of one class are gathered and run through their branch once.
+
+``run`` returns the SR output together with the routing, so callers never need a second classifier pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .classifier import Classifier
+from .common import check_rgb_batch, check_scale
+from .registry import BACKBONES, build, register
+
+#: Branch widths of the paper (simple, medium, hard); the last one is the original ("-O") network.
+PAPER_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64), "rcan": (36, 50, 64)}
+
+
+@dataclass(frozen=True)
+class Routed:
+    """SR output (N, 3, s·h, s·w) in [0, 1], softmax probabilities (N, M) or None, class per sample (N,)."""
+
+    sr: torch.Tensor
+    probs: torch.Tensor | None
+    classes: torch.Tensor
+
+
+class ClassSR(nn.Module):
+    def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, **branch_kwargs):
+        super().__init__()
+        if backbone not in BACKBONES:
+            raise KeyError(f"unknown ClassSR backbone {backbone!r}; known: {', '.join(BACKBONES)}")
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
+            raise ValueError(f"widths must be a sequence of at least 2 branch widths, got {widths!r}")
+        self.backbone, self.widths, self.scale = backbone, tuple(widths), check_scale(scale)
+        self.classifier = Classifier(num_classes=len(self.widths))
+        self.branches = nn.ModuleList(build(backbone, width=w, scale=scale, **branch_kwargs) for w in self.widths)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.branches)
+
+    def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(softmax probabilities (N, M), argmax class (N,)) for a batch of LR patches."""
+        probs = F.softmax(self.classifier(x), dim=1)
+        return probs, probs.argmax(dim=1)
+
+    def run(self, x: torch.Tensor, *, classes: torch.Tensor | None = None) -> Routed:
+        """Forward with routing. ``classes`` forces the branch of every sample (the classifier is then skipped)."""
+        check_rgb_batch(x)
+        if classes is not None:
+            return Routed(self.dispatch(x, classes), None, classes)
+        probs, argmax = self.route(x)
+        if self.training:
+            sr = sum(p.view(-1, 1, 1, 1) * branch(x) for p, branch in zip(probs.unbind(1), self.branches))
+        else:
+            sr = self.dispatch(x, argmax)
+        return Routed(sr, probs, argmax)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run(x).sr
+
+    def dispatch(self, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """Run each branch once on the samples routed to it; scatter back in input order."""
+        classes = self.check_classes(classes, x)
+        n, _, h, w = x.shape
+        out = x.new_empty((n, 3, self.scale * h, self.scale * w))
+        for k, branch in enumerate(self.branches):
+            idx = torch.nonzero(classes == k).squeeze(1)
+            if idx.numel():
+                out = out.index_copy(0, idx, branch(x.index_select(0, idx)))
+        return out
+
+    def check_classes(self, classes, x: torch.Tensor) -> torch.Tensor:
+        n, classes = len(x), torch.as_tensor(classes, device=x.device)
+        if classes.shape != (n,) or classes.is_floating_point():
+            raise ValueError(f"classes must be an integer tensor of shape ({n},), got {tuple(classes.shape)} "
+                             f"of dtype {classes.dtype}")
+        if n and (int(classes.min()) < 0 or int(classes.max()) >= self.num_classes):
+            raise ValueError(f"class ids must be in [0, {self.num_classes - 1}], got range "
+                             f"[{int(classes.min())}, {int(classes.max())}]")
+        return classes
+
+
+@register
+def classsr_fsrcnn(*, widths: Sequence[int] = PAPER_WIDTHS["fsrcnn"], scale: int = 4) -> ClassSR:
+    """ClassSR-FSRCNN: branches d = 16 / 36 / 56 by default."""
+    return ClassSR(backbone="fsrcnn", widths=widths, scale=scale)
+
+
+@register
+def classsr_carn(*, widths: Sequence[int] = PAPER_WIDTHS["carn"], scale: int = 4) -> ClassSR:
+    """ClassSR-CARN (CARN-M branches): nf = 36 / 52 / 64 by default."""
+    return ClassSR(backbone="carn", widths=widths, scale=scale)
+
+
+@register
+def classsr_srresnet(*, widths: Sequence[int] = PAPER_WIDTHS["srresnet"], scale: int = 4,
+                     blocks: int = 16) -> ClassSR:
+    """ClassSR-SRResNet (MSRResNet branches): nf = 36 / 52 / 64 by default, 16 blocks."""
+    return ClassSR(backbone="srresnet", widths=widths, scale=scale, blocks=blocks)
+
+
+@register
+def classsr_rcan(*, widths: Sequence[int] = PAPER_WIDTHS["rcan"], scale: int = 4, groups: int = 10,
+                 blocks: int = 20) -> ClassSR:
+    """ClassSR-RCAN: n_feats = 36 / 50 / 64 by default, 10 groups × 20 RCAB."""
+    return ClassSR(backbone="rcan", widths=widths, scale=scale, groups=groups, blocks=blocks)

@@ -1,0 +1,116 @@
+"""Import and export of the authors' released checkpoints (ClassSR, Kong et al., CVPR 2021; spec §2).
+
+Official single-branch files (``<X>_branch{1,2,3}.pth``, the "-O" baselines) hold the network's state dict with
+the keys of spec §2a; full ClassSR files hold ``classifier.*`` then ``net1.*`` … ``netM.*``. Both may carry a
+``module.`` prefix (DataParallel). Our module names equal the authors' keys, except that ClassSR branches live in
+``branches.{k}`` (a ModuleList, so any M works) where the authors have ``net{k+1}``.
+
+Unlike the authors' test code (non-strict load, spec §8.8), loading here is strict: any missing, unexpected or
+mis-shaped key is a :class:`CheckpointError` naming the keys. Files are read with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+
+import torch
+from torch import nn
+
+from .classsr import ClassSR
+from .common import CheckpointError, shape_of
+from .registry import BACKBONES, INFER_KWARGS, build
+
+_NET_KEY = re.compile(r"^net(\d+)\.")
+_BRANCH_KEY = re.compile(r"^branches\.(\d+)\.")
+
+
+def read_state_dict(source) -> dict[str, torch.Tensor]:
+    """A state dict from a path or a mapping; the ``module.`` prefix is stripped as the authors' loaders do."""
+    origin = "state dict"
+    if isinstance(source, (str, os.PathLike)):
+        origin = os.fspath(source)
+        if not os.path.isfile(origin):
+            raise FileNotFoundError(f"checkpoint not found: {origin}")
+        try:
+            source = torch.load(origin, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise CheckpointError(f"{origin}: refused to load — the file contains pickled objects beyond tensors "
+                                  f"(code could run on load). Re-save it as a plain state dict. ({str(e)[:200]})"
+                                  ) from None
+        except (RuntimeError, EOFError) as e:
+            raise CheckpointError(f"{origin}: not a readable PyTorch checkpoint ({e})") from None
+    if not isinstance(source, dict) or not all(isinstance(v, torch.Tensor) for v in source.values()):
+        hint = ""
+        if isinstance(source, dict) and {"params", "state_dict", "params_ema"} & set(source):
+            hint = " — it looks like a wrapper; pass e.g. ckpt['params'] or ckpt['state_dict']"
+        raise CheckpointError(f"{origin}: expected a flat state dict of tensors{hint}")
+    return {(k[7:] if k.startswith("module.") else k): v for k, v in source.items()}
+
+
+def load_official(name: str, source, **overrides) -> nn.Module:
+    """Build ``name`` with hyper-parameters read off the checkpoint and load it strictly; returns it in eval mode.
+
+    ``name`` is a backbone (``fsrcnn carn srresnet rcan``) or ``classsr_<backbone>``; ``source`` a path or a
+    state dict. ``overrides`` fix constructor kwargs not visible in the tensors (FSRCNN's ``scale``, default 4).
+    """
+    state = read_state_dict(source)
+    backbone = name.removeprefix("classsr_")
+    if backbone not in BACKBONES or (name != backbone and f"classsr_{backbone}" != name):
+        raise KeyError(f"no official format for {name!r}; known: "
+                       f"{', '.join(BACKBONES + [f'classsr_{b}' for b in BACKBONES])}")
+    kwargs = INFER_KWARGS[backbone](state) if name == backbone else _classsr_kwargs(backbone, state)
+    model = build(name, **{**kwargs, **overrides})
+    _check_keys(_official_view(model), state, name)
+    model.load_state_dict(_rename(state, _NET_KEY, "branches.{}.", -1) if isinstance(model, ClassSR) else state)
+    return model.eval()
+
+
+def _classsr_kwargs(backbone: str, state: dict) -> dict:
+    n_classes = shape_of(state, "classifier.lastOut.weight", f"classsr_{backbone}")[0]
+    branches = []
+    for k in range(1, n_classes + 1):
+        sub = {key[len(f"net{k}."):]: v for key, v in state.items() if key.startswith(f"net{k}.")}
+        if not sub:
+            raise CheckpointError(f"not a classsr_{backbone} checkpoint: the classifier has {n_classes} outputs "
+                                  f"but there are no net{k}.* keys")
+        branches.append(INFER_KWARGS[backbone](sub))
+    shared = {key: v for key, v in branches[0].items() if key != "width"}
+    for k, kw in enumerate(branches[1:], start=2):
+        if {key: v for key, v in kw.items() if key != "width"} != shared:
+            raise CheckpointError(f"branches differ in more than width: net1 {branches[0]} vs net{k} {kw}")
+    return {"widths": [kw["width"] for kw in branches], **shared}
+
+
+def _rename(state: dict, pattern: re.Pattern, template: str, shift: int) -> dict:
+    def new(key):
+        m = pattern.match(key)
+        return template.format(int(m.group(1)) + shift) + key[m.end():] if m else key
+
+    return {new(k): v for k, v in state.items()}
+
+
+def _check_keys(expected: dict, state: dict, name: str) -> None:
+    """Strict comparison in the authors' key names, so errors name keys as they appear in the file."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    problems = [f"{label} ({len(keys)}): {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''}"
+                for label, keys in (("missing keys", missing), ("unexpected keys", unexpected),
+                                    ("shape mismatches", shapes)) if keys]
+    if problems:
+        raise CheckpointError(f"checkpoint does not match {name}: " + "; ".join(problems))
+
+
+def _official_view(model: nn.Module) -> dict[str, torch.Tensor]:
+    if isinstance(model, ClassSR):
+        return _rename(model.state_dict(), _BRANCH_KEY, "net{}.", 1)
+    if type(model).__module__.startswith("bench.models"):
+        return model.state_dict()
+    raise TypeError(f"export_official needs a bench.models model, got {type(model).__name__}")
+
+
+def export_official(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict in the authors' key format (CPU tensors), loadable by their code and by ``load_official``."""
+    return {k: v.detach().cpu().clone() for k, v in _official_view(model).items()}

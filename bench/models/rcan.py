@@ -1,0 +1,100 @@
+"""RCAN as used by ClassSR (Zhang et al., ECCV 2018; Kong et al., CVPR 2021, spec §1.1).
+
+10 residual groups × 20 RCAB with channel attention (reduction 16), MeanShift at both ends. The authors' RCAN
+works on pixel values in [0, 255] (its MeanShift biases are ∓255·mean and its checkpoints were trained that
+way); this module keeps that internal range — so official weights load unchanged — but its interface is
+[0, 1] like every other model here: it multiplies the input by 255 and divides the output by 255.
+``groups``/``blocks`` below 10/20 are demo-scale reductions only.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .common import count_indices, infer_scale, shape_of, MeanShift, check_rgb_batch, check_scale, check_width, init_scaled_kaiming
+from .registry import register
+
+RGB_RANGE = 255.0
+REDUCTION = 16
+
+
+def conv3(cin: int, cout: int) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, 1, 1)
+
+
+class CALayer(nn.Module):
+    def __init__(self, nf: int, reduction: int):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.conv_du = nn.Sequential(nn.Conv2d(nf, nf // reduction, 1), nn.ReLU(inplace=True),
+                                     nn.Conv2d(nf // reduction, nf, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return x * self.conv_du(self.avg_pool(x))
+
+
+class RCAB(nn.Module):
+    """conv → ReLU → conv → channel attention, + identity (keys ``body.{0,2,3}``; res_scale is 1)."""
+
+    def __init__(self, nf: int, reduction: int):
+        super().__init__()
+        self.body = nn.Sequential(conv3(nf, nf), nn.ReLU(inplace=True), conv3(nf, nf), CALayer(nf, reduction))
+
+    def forward(self, x):
+        return self.body(x) + x
+
+
+class ResidualGroup(nn.Module):
+    def __init__(self, nf: int, blocks: int, reduction: int):
+        super().__init__()
+        self.body = nn.Sequential(*(RCAB(nf, reduction) for _ in range(blocks)), conv3(nf, nf))
+
+    def forward(self, x):
+        return self.body(x) + x
+
+
+def upsampler(nf: int, scale: int) -> nn.Sequential:
+    """EDSR's Upsampler without activation: ×2 stages (conv nf→4nf, PixelShuffle) or one ×3 stage."""
+    stages = [(4, 2)] * (scale // 2) if scale in (2, 4) else [(9, 3)]
+    layers = []
+    for mult, shuffle in stages:
+        layers += [conv3(nf, mult * nf), nn.PixelShuffle(shuffle)]
+    return nn.Sequential(*layers)
+
+
+class RCAN(nn.Module):
+    """RCAN(n_feats=width); [0, 1] in and out, [0, 255] inside."""
+
+    def __init__(self, *, width: int = 64, scale: int = 4, groups: int = 10, blocks: int = 20,
+                 reduction: int = REDUCTION):
+        super().__init__()
+        self.width = check_width(width, minimum=reduction)
+        self.scale = check_scale(scale)
+        self.groups, self.blocks = check_width(groups, name="groups"), check_width(blocks, name="blocks")
+        # Registration order = the authors' key order (sub_mean, add_mean, head, body, tail).
+        self.sub_mean = MeanShift(rgb_range=RGB_RANGE, sign=-1)
+        self.add_mean = MeanShift(rgb_range=RGB_RANGE, sign=1)
+        self.head = nn.Sequential(conv3(3, width))
+        self.body = nn.Sequential(*(ResidualGroup(width, blocks, reduction) for _ in range(groups)),
+                                  conv3(width, width))
+        self.tail = nn.Sequential(upsampler(width, scale), conv3(width, 3))
+        init_scaled_kaiming([self.head, self.body, self.tail], 0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_rgb_batch(x)
+        h = self.head(self.sub_mean(x * RGB_RANGE))
+        out = self.add_mean(self.tail(self.body(h) + h))
+        return out / RGB_RANGE
+
+
+def infer_kwargs(state: dict) -> dict:
+    width = shape_of(state, "head.0.weight", "rcan")[0]
+    groups = count_indices(state, "body.") - 1  # the last index of body is its tail conv
+    return {"width": width, "groups": groups, "blocks": count_indices(state, "body.0.body.") - 1,
+            "scale": infer_scale(state, "tail.0.0.weight", "tail.0.2.weight", width, "rcan")}
+
+
+@register(infer_kwargs=infer_kwargs)
+def rcan(*, width: int = 64, scale: int = 4, groups: int = 10, blocks: int = 20) -> RCAN:
+    """RCAN branch; the paper's widths are n_feats = 36 / 50 / 64 (64 = RCAN-O), 10 groups × 20 blocks."""
+    return RCAN(width=width, scale=scale, groups=groups, blocks=blocks)

@@ -1,0 +1,9 @@
+rule flops:
+    output:
+        "results/flops/flops.csv",
+    log:
+        "logs/flops/flops.log",
+    params:
+        **flops_params(),
+    shell:
+        "{params.py} -m bench flops --scale {params.scale} --lr-size {params.lr_size} --out {output} > {log} 2>&1"
