@@ -3,6 +3,8 @@ rule flops:
         "results/flops/flops.csv",
     log:
         "logs/flops/flops.log",
+    conda:
+        "../envs/bench.yaml"
     params:
         **flops_params(),
     shell:
