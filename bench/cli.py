@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import flops_table
+from .commands import flops, prepare, split, train
 
 #: verb -> module with ``add_arguments(parser)`` and ``run(args) -> int``; one line per verb.
 VERBS = {
-    "flops": flops_table,
+    "flops": flops,
+    "prepare": prepare,
+    "split": split,
+    "train": train,
 }
 
 
@@ -22,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return VERBS[args.verb].run(args)
-    except (FileNotFoundError, ValueError, KeyError, TypeError) as e:
+    except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        if os.environ.get("BENCH_TRACEBACK"):
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -65,6 +65,9 @@ def upsampler(nf: int, scale: int) -> nn.Sequential:
 class RCAN(nn.Module):
     """RCAN(n_feats=width); [0, 1] in and out, [0, 255] inside."""
 
+    #: Pixel range the authors train RCAN in: losses are computed on this scale (spec §3.1).
+    native_range = RGB_RANGE
+
     def __init__(self, *, width: int = 64, scale: int = 4, groups: int = 10, blocks: int = 20,
                  reduction: int = REDUCTION):
         super().__init__()

@@ -9,4 +9,4 @@ PY = sys.executable
 
 
 def flops_params():
-    return {"py": PY, "scale": config["scale"], "lr_size": config["lr_size"]}
+    return {"py": PY, "scale": config.get("data", {}).get("scale", 4)}

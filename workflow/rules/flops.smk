@@ -8,4 +8,4 @@ rule flops:
     params:
         **flops_params(),
     shell:
-        "{params.py} -m bench flops --scale {params.scale} --lr-size {params.lr_size} --out {output} > {log} 2>&1"
+        "{params.py} -m bench flops --scale {params.scale} --out {output} > {log} 2>&1"

@@ -9,9 +9,9 @@ import argparse
 
 import pandas as pd
 
-from . import flops
-from .models import PAPER_WIDTHS, build
-from .provenance import provenance, write_atomic
+from .. import flops
+from ..models import PAPER_WIDTHS, build
+from ..provenance import provenance, write_atomic
 
 ROLES = ("simple", "medium", "hard")
 

@@ -1,0 +1,1 @@
+"""``python -m bench`` verbs: each module has ``add_arguments(parser)`` and ``run(args) -> int``."""

@@ -1,0 +1,150 @@
+"""``python -m bench prepare``: HR images → degraded training arrays, a sub-image index, test sets, a manifest.
+
+Training data (spec §4): each HR image is rescaled by every augmentation scale (MATLAB bicubic), mod-cropped
+to the SR scale and downscaled ×1/scale. The pairs are stored as ``.npy`` (memory-mapped at training time) and the
+32×32 LR sub-images (step 16, plus an edge-flush crop when the remainder exceeds 12 px) as rows of an index —
+not as 1.59 M small files. Test sets are written in the authors' layout (``HR/X4``, ``LR/X4`` PNGs).
+
+Everything is written into a temporary sibling folder renamed into place at the end, so an interrupted run
+never leaves a folder that looks complete.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from skimage import io
+
+from ..profile import DataConfig, TestSetConfig
+from ..resize import bicubic_degrade, imresize
+from . import sources
+from .manifest import write_manifest
+
+
+def crop_starts(size: int, crop: int, step: int, thresh: int) -> list[int]:
+    """The authors' ``extract_subimages`` positions: 0, step, … ≤ size − crop, plus size − crop if the
+    uncovered remainder exceeds ``thresh``."""
+    if size < crop:
+        return []
+    starts = list(range(0, size - crop + 1, step))
+    if size - (starts[-1] + crop) > thresh:
+        starts.append(size - crop)
+    return starts
+
+
+def train_refs(cfg: DataConfig) -> list[sources.ImageRef]:
+    if cfg.source == "embedded":
+        return sources.embedded("train")
+    if cfg.source == "folder":
+        return sources.folder(cfg.root, key="data.root")
+    return sources.div2k(cfg.root, "train", key="data.root")
+
+
+def _train_image(ref: sources.ImageRef, cfg: DataConfig, out: Path) -> tuple[list[dict], list[str]]:
+    """Degrade one HR image at every augmentation scale; returns (index rows, names skipped as too small)."""
+    img, rows, skipped = ref.load(), [], []
+    for s in cfg.aug_scales:
+        name = f"{ref.name}_s{s:g}"
+        hr, lr = bicubic_degrade(img if s == 1 else imresize(img, s), cfg.scale)
+        ys = crop_starts(lr.shape[0], cfg.lr_patch, cfg.lr_step, cfg.lr_thresh)
+        xs = crop_starts(lr.shape[1], cfg.lr_patch, cfg.lr_step, cfg.lr_thresh)
+        if not ys or not xs:
+            skipped.append(f"{name} ({hr.shape[1]}×{hr.shape[0]})")
+            continue
+        np.save(out / "train" / "hr" / f"{name}.npy", hr)
+        np.save(out / "train" / "lr" / f"{name}.npy", lr)
+        rows += [{"image": name, "y": y, "x": x} for y in ys for x in xs]
+    return rows, skipped
+
+
+def prepare_train(cfg: DataConfig, out: Path) -> tuple[pd.DataFrame, list[str]]:
+    refs = train_refs(cfg)
+    for sub in ("hr", "lr"):
+        (out / "train" / sub).mkdir(parents=True, exist_ok=True)
+    if cfg.jobs > 1:
+        with ProcessPoolExecutor(cfg.jobs) as pool:
+            results = list(pool.map(_train_image, refs, [cfg] * len(refs), [out] * len(refs)))
+    else:
+        results = [_train_image(ref, cfg, out) for ref in refs]
+    rows = [r for res, _ in results for r in res]
+    skipped = [s for _, sk in results for s in sk]
+    for s in skipped:
+        warnings.warn(f"skipped {s}: smaller than one {cfg.lr_patch * cfg.scale}px HR sub-image", stacklevel=2)
+    if not rows:
+        raise ValueError("no training sub-image at all: every image is smaller than one HR sub-image")
+    index = pd.DataFrame(rows, columns=["image", "y", "x"])
+    index.to_csv(out / "train" / "subimages.csv", index=False)
+    return index, skipped
+
+
+def test_refs(t: TestSetConfig) -> list[sources.ImageRef]:
+    key = f"data.test_sets[{t.name}].root"
+    if t.source == "embedded":
+        return sources.embedded("test")
+    if t.source == "folder":
+        return sources.folder(t.root, key=key)
+    if t.source == "div2k":
+        return sources.div2k(t.root, "valid", key=key)
+    if t.first is None or t.last is None:
+        raise ValueError(f"test set {t.name}: source div8k needs 'first' and 'last' indices")
+    return sources.div8k(t.root, t.first, t.last, key=key)
+
+
+def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
+    """Write one test set; returns its pairs table (name, hr, lr paths relative to ``out`` or absolute)."""
+    if t.source == "processed":
+        pairs = sources.processed_pairs(t.root, scale, key=f"data.test_sets[{t.name}].root")
+        return pd.DataFrame({"name": [h.stem for h, _ in pairs], "hr": [str(h.resolve()) for h, _ in pairs],
+                             "lr": [str(lr.resolve()) for _, lr in pairs]})
+    rows = []
+    for sub in ("HR", "LR"):
+        (out / "test" / t.name / sub / f"X{scale}").mkdir(parents=True, exist_ok=True)
+    for ref in test_refs(t):
+        img = ref.load()
+        hr, lr = bicubic_degrade(img if t.downscale == 1 else imresize(img, t.downscale), scale)
+        if min(lr.shape[:2]) < 32:
+            warnings.warn(f"test set {t.name}: skipped {ref.name}, LR {lr.shape[1]}×{lr.shape[0]} < one patch",
+                          stacklevel=2)
+            continue
+        paths = {k: Path("test") / t.name / k / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
+        io.imsave(out / paths["HR"], hr, check_contrast=False)
+        io.imsave(out / paths["LR"], lr, check_contrast=False)
+        rows.append({"name": ref.name, "hr": str(paths["HR"]), "lr": str(paths["LR"])})
+    return pd.DataFrame(rows, columns=["name", "hr", "lr"])
+
+
+def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
+    """Prepare training and test data under ``out``; an existing complete folder is kept unless ``force``."""
+    out = Path(out)
+    if (out / "manifest.sha256").is_file() and not force:
+        return out
+    # Resolve every source before any heavy work, so a missing dataset fails at once.
+    train_refs(cfg)
+    for t in cfg.test_sets:
+        if t.source != "processed":
+            test_refs(t)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        index, skipped = prepare_train(cfg, tmp)
+        summary = [{"set": "train", "images": index["image"].nunique(), "subimages": len(index),
+                    "skipped": len(skipped)}]
+        for t in cfg.test_sets:
+            pairs = prepare_test(t, cfg.scale, tmp)
+            (tmp / "test" / t.name).mkdir(parents=True, exist_ok=True)
+            pairs.to_csv(tmp / "test" / t.name / "pairs.csv", index=False)
+            summary.append({"set": t.name, "images": len(pairs), "subimages": None, "skipped": None})
+        pd.DataFrame(summary).to_csv(tmp / "summary.csv", index=False)
+        write_manifest(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

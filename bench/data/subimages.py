@@ -1,0 +1,87 @@
+"""Training sub-images cropped on the fly from memory-mapped arrays, in a deterministic batch order.
+
+The batch of iteration t depends only on (seed, t): sample order is a fresh permutation per epoch (seeded by
+seed and epoch) read in consecutive chunks, and each sample's flips/transpose come from a generator seeded by
+(seed, t). A resumed run therefore sees exactly the batches an uninterrupted run would, with no loader state
+to save, and any number of loader workers gives the same batches.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+
+class SubImages:
+    """The LR/HR sub-image pairs listed in an index table (columns image, y, x in LR pixels)."""
+
+    def __init__(self, data_dir: str | Path, index: pd.DataFrame, *, scale: int, patch: int = 32):
+        self.dir, self.scale, self.patch = Path(data_dir), scale, patch
+        missing = {"image", "y", "x"} - set(index.columns)
+        if missing:
+            raise ValueError(f"sub-image index lacks columns {sorted(missing)}")
+        self.names, codes = np.unique(index["image"].to_numpy(), return_inverse=True)
+        self.codes, self.ys, self.xs = codes, index["y"].to_numpy(), index["x"].to_numpy()
+        self._arrays: dict[tuple[str, int], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def _array(self, kind: str, code: int) -> np.ndarray:
+        key = (kind, code)
+        if key not in self._arrays:
+            path = self.dir / "train" / kind / f"{self.names[code]}.npy"
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} missing: re-run `python -m bench prepare`")
+            self._arrays[key] = np.load(path, mmap_mode="r")
+        return self._arrays[key]
+
+    def crop(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """(LR (n, 3, p, p), HR (n, 3, s·p, s·p)) float32 in [0, 1]."""
+        p, s = self.patch, self.scale
+        lr = np.stack([self._array("lr", c)[y:y + p, x:x + p] for c, y, x in
+                       zip(self.codes[idx], self.ys[idx], self.xs[idx])])
+        hr = np.stack([self._array("hr", c)[s * y:s * (y + p), s * x:s * (x + p)] for c, y, x in
+                       zip(self.codes[idx], self.ys[idx], self.xs[idx])])
+        return _to_tensor(lr), _to_tensor(hr)
+
+
+def _to_tensor(batch: np.ndarray) -> torch.Tensor:
+    scale = 65535.0 if batch.dtype == np.uint16 else 255.0
+    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))).float() / scale
+
+
+def augment(lr: torch.Tensor, hr: torch.Tensor, flags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample hflip, vflip, transpose (flags (n, 3) bool), applied identically to LR and HR (spec §3.2)."""
+    out = []
+    for t in (lr, hr):
+        t = torch.where(flags[:, 0, None, None, None], t.flip(-1), t)
+        t = torch.where(flags[:, 1, None, None, None], t.flip(-2), t)
+        out.append(torch.where(flags[:, 2, None, None, None], t.transpose(-1, -2), t))
+    return out[0], out[1]
+
+
+class BatchOrder:
+    """Deterministic batches: ``indices(t)`` and ``flags(t)`` for iteration t ≥ 1."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        if n == 0:
+            raise ValueError("no training sub-images to draw batches from")
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self._perms: dict[int, np.ndarray] = {}
+
+    def _perm(self, epoch: int) -> np.ndarray:
+        if epoch not in self._perms:
+            self._perms = {e: p for e, p in self._perms.items() if e >= epoch - 1}
+            self._perms[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        return self._perms[epoch]
+
+    def indices(self, t: int) -> np.ndarray:
+        pos = np.arange((t - 1) * self.batch_size, t * self.batch_size)
+        return np.array([self._perm(int(p // self.n))[p % self.n] for p in pos])
+
+    def flags(self, t: int) -> torch.Tensor:
+        rng = np.random.default_rng([self.seed, 1_000_003, t])
+        return torch.from_numpy(rng.random((self.batch_size, 3)) < 0.5)

@@ -1,0 +1,129 @@
+"""The science profile (``configs/*.yaml``): data, class split, training; typed, unknown keys rejected.
+
+Every number of the paper's recipe (spec §3–4) is a default here or in ``bench.train.recipes``; a profile only
+states what it changes, e.g. iteration counts for a demo. ``load_profile`` is the single entry point.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .config import ConfigError, from_dict, merge, read_yaml
+
+STAGES = ("reference", "branch", "baseline", "classsr", "joint")
+
+
+@dataclass(frozen=True)
+class TestSetConfig:
+    """One test set. ``downscale`` resizes the source HR first (Test2K = DIV8K ×¼, Test4K = ×½)."""
+
+    name: str
+    source: Literal["embedded", "folder", "div2k", "div8k", "processed"] = "embedded"
+    root: str | None = None
+    first: int | None = None
+    last: int | None = None
+    downscale: float = 1.0
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Training HR source and degradation (spec §4): MATLAB bicubic, augmentation scales, sub-image grid."""
+
+    source: Literal["embedded", "folder", "div2k"] = "embedded"
+    root: str | None = None
+    scale: int = 4
+    aug_scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
+    lr_patch: int = 32
+    lr_step: int = 16
+    lr_thresh: int = 12
+    test_sets: tuple[TestSetConfig, ...] = (TestSetConfig(name="embedded"),)
+    jobs: int = 1
+
+    def __post_init__(self):
+        if self.scale not in (2, 3, 4):
+            raise ValueError(f"data.scale must be 2, 3 or 4, got {self.scale}")
+        if not self.aug_scales or any(not 0 < s <= 1 for s in self.aug_scales):
+            raise ValueError(f"data.aug_scales must be in (0, 1], got {self.aug_scales}")
+        if len({t.name for t in self.test_sets}) != len(self.test_sets):
+            raise ValueError("data.test_sets names must be unique")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Class split by a reference MSRResNet's per-sub-image PSNR (spec §4).
+
+    ``thresholds``: ``paper`` (27.16882 / 35.149761 dB, M = 3 only), ``quantile`` (equal-size classes), ``auto``
+    (paper for DIV2K training data, quantile otherwise) or an explicit ascending list of M − 1 dB values.
+    """
+
+    num_classes: int = 3
+    thresholds: Literal["auto", "paper", "quantile"] | tuple[float, ...] = "auto"
+    reference_checkpoint: str | None = None
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Overrides of the paper recipe for one stage (None = the paper's value)."""
+
+    iterations: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    eta_min: float | None = None
+    periods: tuple[int, ...] | None = None
+    restarts: tuple[int, ...] | None = None
+    restart_weights: tuple[float, ...] | None = None
+    l1_weight: float | None = None
+    class_weight: float | None = None
+    average_weight: float | None = None
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    """Branch widths (simple → hard; the last is the "-O" network) and depth kwargs (demo reductions)."""
+
+    widths: tuple[int, ...] | None = None
+    blocks: int | None = None
+    groups: int | None = None
+
+    def model_kwargs(self) -> dict[str, int]:
+        return {k: v for k, v in (("blocks", self.blocks), ("groups", self.groups)) if v is not None}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 10
+    device: str = "auto"
+    amp: bool = False
+    compile: bool = False
+    log_every: int = 100
+    checkpoint_every: int = 5000
+    joint: bool = False
+    branch_data: Literal["class", "all"] = "class"
+    reference: BackboneConfig = BackboneConfig(widths=(64,))
+    backbones: dict[str, BackboneConfig] = field(default_factory=lambda: {b: BackboneConfig() for b in
+                                                                          ("fsrcnn", "carn", "srresnet", "rcan")})
+    stages: dict[str, StageConfig] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stage(s) {sorted(unknown)} in train.stages; known: {', '.join(STAGES)}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = "default"
+    data: DataConfig = DataConfig()
+    split: SplitConfig = SplitConfig()
+    train: TrainConfig = TrainConfig()
+
+
+def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:
+    """Profile from a YAML file (sections ``data``, ``split``, ``train``) plus dict overrides."""
+    raw = merge(read_yaml(path) if path else {}, overrides or {})
+    try:
+        return from_dict(Profile, raw)
+    except ConfigError as e:
+        raise ConfigError(f"{path or 'profile'}: {e}") from None

@@ -1,0 +1,28 @@
+"""ClassSR's two routing losses, generalised to any number of classes M (Kong et al., CVPR 2021, §3.3; spec §3.1).
+
+Both take the softmax probabilities p of shape (B, M). For M = 3 they equal the authors' code exactly.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def class_loss(probs: torch.Tensor) -> torch.Tensor:
+    """(1/B) Σ_i [(M − 1) − Σ_{j<k} |p_ij − p_ik|]: M − 1 for uniform p, 0 for one-hot p.
+
+    The authors hard-code M − 1 = 2 and the three pairs of M = 3 (spec §8.7); all pairs are used here. The
+    paper's form −Σ|p_j − p_k| has the same gradient; the constant keeps the loss non-negative.
+    """
+    m = probs.shape[1]
+    j, k = torch.triu_indices(m, m, offset=1, device=probs.device)
+    pair_sum = (probs[:, j] - probs[:, k]).abs().sum(dim=1)
+    return ((m - 1) - pair_sum).mean()
+
+
+def average_loss(probs: torch.Tensor) -> torch.Tensor:
+    """Σ_j |Σ_i p_ij − B/M| ÷ (2B(M − 1)/M): 0 for balanced class totals, 1 when all mass is on one class.
+
+    The authors divide by (B/M)·4, which equals 2B(M − 1)/M only for M = 3 (spec §8.7).
+    """
+    b, m = probs.shape
+    return (probs.sum(dim=0) - b / m).abs().sum() / (2 * b * (m - 1) / m)

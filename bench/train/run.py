@@ -1,0 +1,108 @@
+"""One training run, fully resolved: the paper recipe for (stage, backbone) ⊕ profile overrides ⊕ paths.
+
+The resolved ``RunConfig`` is saved as ``config.yaml`` beside the run's outputs, and its hash guards resumption:
+a run folder is only continued by the same configuration.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from ..config import from_dict, read_yaml, to_dict
+from ..models import PAPER_WIDTHS
+from ..profile import STAGES, Profile
+from .recipes import paper_recipe
+from .schedule import CosineRestart
+
+#: Fields that may change between a run and its resumption without changing its result on one device.
+NOT_HASHED = ("log_every", "checkpoint_every", "device", "compile")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    stage: Literal["reference", "branch", "baseline", "classsr", "joint"]
+    backbone: str
+    widths: tuple[int, ...]
+    data_dir: str
+    iterations: int
+    batch_size: int
+    lr: float
+    eta_min: float
+    periods: tuple[int, ...]
+    restarts: tuple[int, ...] = ()
+    restart_weights: tuple[float, ...] = ()
+    l1_weight: float = 1.0
+    class_weight: float = 0.0
+    average_weight: float = 0.0
+    model_kwargs: dict[str, int] | None = None
+    scale: int = 4
+    classes_csv: str | None = None
+    class_id: int | None = None
+    init: tuple[str, ...] = ()
+    betas: tuple[float, ...] = (0.9, 0.99)
+    weight_decay: float = 0.0
+    seed: int = 10
+    device: str = "auto"
+    amp: bool = False
+    compile: bool = False
+    log_every: int = 100
+    checkpoint_every: int = 5000
+
+    def __post_init__(self):
+        if self.stage == "branch" and self.class_id is not None and self.classes_csv is None:
+            raise ValueError("a branch run on class data needs classes_csv")
+        if self.stage in ("classsr", "joint") and len(self.widths) < 2:
+            raise ValueError(f"{self.stage} needs at least 2 widths, got {self.widths}")
+        if self.iterations < 1 or self.batch_size < 1:
+            raise ValueError("iterations and batch_size must be ≥ 1")
+
+    def digest(self) -> str:
+        data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def save(self, path: Path) -> None:
+        path.write_text(yaml.safe_dump(to_dict(self), sort_keys=False))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RunConfig":
+        return from_dict(cls, read_yaml(path), "run")
+
+
+def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, classes_csv: str | None = None,
+            class_id: int | None = None, init: tuple[str, ...] = ()) -> RunConfig:
+    """The run of ``stage`` for ``backbone`` under ``profile`` (reference runs always use MSRResNet)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; known: {', '.join(STAGES)}")
+    train = profile.train
+    if stage == "reference":
+        bb, name = train.reference, "srresnet"
+    else:
+        if backbone not in train.backbones:
+            raise ValueError(f"backbone {backbone!r} is not in train.backbones ({', '.join(train.backbones)})")
+        bb, name = train.backbones[backbone], backbone
+    widths = bb.widths or PAPER_WIDTHS[name]
+    if stage in ("branch",):
+        widths = (widths[class_id if class_id is not None else -1],)
+    elif stage == "baseline":
+        widths = (widths[-1],)
+    recipe = paper_recipe(stage, name)
+    overrides = train.stages.get(stage)
+    if overrides is not None:
+        recipe.update({f.name: getattr(overrides, f.name) for f in fields(overrides)
+                       if getattr(overrides, f.name) is not None})
+    try:
+        CosineRestart(recipe["lr"], recipe["eta_min"], tuple(recipe["periods"]), tuple(recipe["restarts"]),
+                      tuple(recipe["restart_weights"]))
+    except ValueError as e:
+        raise ValueError(f"train.stages.{stage} ({name}): {e} — override periods, restarts and restart_weights "
+                         "together") from None
+    return RunConfig(stage=stage, backbone=name, widths=tuple(widths), data_dir=str(data_dir),
+                     model_kwargs=bb.model_kwargs(), scale=profile.data.scale, classes_csv=classes_csv,
+                     class_id=class_id if stage == "branch" and train.branch_data == "class" else None,
+                     init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
+                     log_every=train.log_every, checkpoint_every=train.checkpoint_every, **recipe)

@@ -1,0 +1,248 @@
+"""The one trainer behind every stage (ClassSR, Kong et al., CVPR 2021, §3.3–3.4; spec §3).
+
+A run folder holds ``config.yaml`` (the resolved RunConfig), ``train_log.csv`` (iteration, every loss term, lr,
+class fractions, samples/s), ``last.pt`` (resume state while running) and, once finished, ``model.pth`` — the
+weights in the authors' key format, written atomically, so its presence means the run is complete.
+
+Resumption: a killed run started again with the same command continues from ``last.pt`` and, on CPU, ends
+with the same weights as an uninterrupted run (batches depend only on (seed, iteration); see
+``bench.data.subimages``). A non-finite loss stops the run with a clear error; ``last.pt`` keeps the last good
+state.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.subimages import BatchOrder, SubImages, augment
+from ..models import ClassSR, build, export_official, load_official
+from ..provenance import write_atomic
+from .losses import average_loss, class_loss
+from .run import RunConfig
+from .schedule import CosineRestart
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class RunConflict(RuntimeError):
+    """A run folder holds state of a different configuration."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but CUDA is not available (use device: auto or cpu)")
+    return torch.device(name)
+
+
+def build_model(cfg: RunConfig) -> nn.Module:
+    kwargs = {**(cfg.model_kwargs or {}), "scale": cfg.scale}
+    if cfg.stage in ("classsr", "joint"):
+        name = f"classsr_{cfg.backbone}"
+        model = build(name, widths=list(cfg.widths), **kwargs)
+        if cfg.stage == "joint":
+            _copy(load_official(name, _one(cfg.init, "a ClassSR checkpoint"), scale=cfg.scale), model, name)
+        elif cfg.init:
+            if len(cfg.init) != len(cfg.widths):
+                raise ValueError(f"classsr needs one pretrained file per branch ({len(cfg.widths)}), got "
+                                 f"{len(cfg.init)}")
+            for path, branch in zip(cfg.init, model.branches):
+                _copy(load_official(cfg.backbone, path, scale=cfg.scale), branch, path)
+        return model
+    model = build(cfg.backbone, width=cfg.widths[0], **kwargs)
+    if cfg.init:
+        _copy(load_official(cfg.backbone, _one(cfg.init, "a checkpoint"), scale=cfg.scale), model, cfg.init[0])
+    return model
+
+
+def _one(init: tuple[str, ...], what: str) -> str:
+    if len(init) != 1:
+        raise ValueError(f"init must name exactly {what}, got {list(init)}")
+    return init[0]
+
+
+def _copy(src: nn.Module, dst: nn.Module, origin: str) -> None:
+    try:
+        dst.load_state_dict(src.state_dict())
+    except RuntimeError as e:
+        raise ValueError(f"{origin} does not fit the configured model: {str(e).splitlines()[0]}") from None
+
+
+def stage_data(cfg: RunConfig) -> SubImages:
+    data = Path(cfg.data_dir)
+    index_path = data / "train" / "subimages.csv"
+    if not index_path.is_file():
+        raise FileNotFoundError(f"{index_path} missing: run `python -m bench prepare` first")
+    index = pd.read_csv(index_path)
+    if cfg.class_id is not None:
+        table = pd.read_csv(cfg.classes_csv)
+        index = table[table["class"] == cfg.class_id]
+        if index.empty:
+            raise ValueError(f"class {cfg.class_id} of {cfg.classes_csv} is empty; use quantile thresholds")
+    return SubImages(data, index.reset_index(drop=True), scale=cfg.scale)
+
+
+def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every loss term of the stage and their weighted total (L1 on the backbone's native pixel range)."""
+    if isinstance(model, ClassSR):
+        native = getattr(model.branches[0], "native_range", 1.0)
+        out = model.run(lr)
+        terms = {"l1": F.l1_loss(out.sr * native, hr * native), "class_loss": class_loss(out.probs),
+                 "average_loss": average_loss(out.probs)}
+        terms["loss"] = (cfg.l1_weight * terms["l1"] + cfg.class_weight * terms["class_loss"]
+                         + cfg.average_weight * terms["average_loss"])
+        for k in range(model.num_classes):
+            terms[f"frac_class{k}"] = (out.classes == k).float().mean()
+        return terms
+    native = getattr(model, "native_range", 1.0)
+    l1 = F.l1_loss(model(lr) * native, hr * native)
+    return {"l1": l1, "loss": cfg.l1_weight * l1}
+
+
+def set_modes(model: nn.Module, stage: str) -> None:
+    """Training mode, except frozen ClassSR branches, which run in eval mode so CARN's BatchNorm statistics stay
+    those of pretraining (the authors keep them in train mode and let the statistics drift, spec §8.3)."""
+    model.train()
+    if stage == "classsr":
+        for branch in model.branches:
+            branch.eval()
+
+
+def trainable(model: nn.Module, stage: str) -> list[nn.Parameter]:
+    if stage == "classsr":  # the authors' fix_SR_module: only the Class-Module learns
+        for p in model.branches.parameters():
+            p.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def train(cfg: RunConfig, run_dir: str | Path, *, stop_after: int | None = None) -> Path:
+    """Run (or resume, or skip if complete) one stage; returns the path of ``model.pth``."""
+    run_dir = Path(run_dir)
+    final = run_dir / "model.pth"
+    state = _prepare_run_dir(cfg, run_dir)
+    if state == "complete":
+        return final
+    torch.manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    model = build_model(cfg).to(device)
+    opt = torch.optim.Adam(trainable(model, cfg.stage), lr=cfg.lr, betas=tuple(cfg.betas),
+                           weight_decay=cfg.weight_decay)
+    start = _resume(run_dir, cfg, model, opt) if state == "resume" else 0
+    loop = _Loop(cfg, run_dir, model, opt, device, start)
+    loop.run(stop_after)
+    if loop.iteration < cfg.iterations:
+        return final  # stopped early on request (tests): resume state is on disk
+    write_atomic(final, lambda tmp: torch.save(export_official(model), tmp))
+    (run_dir / "last.pt").unlink(missing_ok=True)
+    return final
+
+
+def _prepare_run_dir(cfg: RunConfig, run_dir: Path) -> str:
+    saved = run_dir / "config.yaml"
+    has_state = (run_dir / "model.pth").is_file() or (run_dir / "last.pt").is_file()
+    if saved.is_file() and has_state:  # a folder without weights holds nothing worth protecting
+        previous = RunConfig.load(saved)
+        if previous.digest() != cfg.digest():
+            raise RunConflict(f"{run_dir} holds a run with another configuration (see {saved}); use a new run "
+                              "folder or delete this one")
+        if (run_dir / "model.pth").is_file():
+            return "complete"
+        if (run_dir / "last.pt").is_file():
+            return "resume"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(saved, lambda tmp: cfg.save(Path(tmp)))
+    (run_dir / "train_log.csv").unlink(missing_ok=True)
+    return "new"
+
+
+def _resume(run_dir: Path, cfg: RunConfig, model: nn.Module, opt) -> int:
+    ckpt = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    torch.set_rng_state(ckpt["rng"])
+    log = run_dir / "train_log.csv"
+    if log.is_file():  # drop rows logged after the checkpoint: they will be logged again
+        df = pd.read_csv(log)
+        write_atomic(log, lambda tmp: df[df["iteration"] <= ckpt["iteration"]].to_csv(tmp, index=False))
+    print(f"resuming {run_dir} at iteration {ckpt['iteration']}", file=sys.stderr)
+    return int(ckpt["iteration"])
+
+
+class _Loop:
+    def __init__(self, cfg: RunConfig, run_dir: Path, model, opt, device, start: int):
+        self.cfg, self.run_dir, self.model, self.opt, self.device = cfg, run_dir, model, opt, device
+        self.iteration = start
+        self.data = stage_data(cfg)
+        self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
+        self.schedule = CosineRestart(cfg.lr, cfg.eta_min, tuple(cfg.periods), tuple(cfg.restarts),
+                                      tuple(cfg.restart_weights))
+        if cfg.compile:  # in place, so ClassSR.run and module attributes keep working
+            for module in (list(model.branches) + [model.classifier]) if isinstance(model, ClassSR) else [model]:
+                module.compile()
+        self.autocast = cfg.amp and device.type == "cuda"
+        if cfg.amp and not self.autocast:
+            warnings.warn("amp is only used on CUDA; training in float32", stacklevel=2)
+        self.last_logged = start
+
+    def run(self, stop_after: int | None) -> None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=self.cfg.iterations, initial=self.iteration, disable=not sys.stderr.isatty(),
+                   desc=f"{self.cfg.stage} {self.cfg.backbone}", dynamic_ncols=True)
+        tick = time.perf_counter()
+        while self.iteration < self.cfg.iterations:
+            if stop_after is not None and self.iteration >= stop_after:
+                break
+            self.iteration += 1
+            terms = self.step()
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['loss']:.4g}")
+            if self.iteration % self.cfg.log_every == 0 or self.iteration == self.cfg.iterations:
+                self.log(terms, time.perf_counter() - tick, bar.disable)
+                tick = time.perf_counter()
+            if self.iteration % self.cfg.checkpoint_every == 0:
+                self.checkpoint()
+        bar.close()
+
+    def step(self) -> dict[str, float]:
+        t = self.iteration
+        lr, hr = augment(*self.data.crop(self.order.indices(t)), self.order.flags(t))
+        lr, hr = lr.to(self.device, non_blocking=True), hr.to(self.device, non_blocking=True)
+        for group in self.opt.param_groups:
+            group["lr"] = self.schedule(t)
+        set_modes(self.model, self.cfg.stage)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            terms = losses(self.model, self.cfg, lr, hr)
+        if not torch.isfinite(terms["loss"]):
+            raise TrainingDiverged(f"{self.run_dir}: loss is {terms['loss'].item()} at iteration {t} "
+                                   f"({ {k: round(v.item(), 6) for k, v in terms.items()} }); the last good "
+                                   f"state is {self.run_dir / 'last.pt'} — lower the lr or check the data")
+        self.opt.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        self.opt.step()
+        return {k: v.item() for k, v in terms.items()}
+
+    def log(self, terms: dict[str, float], seconds: float, plain: bool) -> None:
+        n, self.last_logged = self.iteration - self.last_logged, self.iteration
+        row = {"iteration": self.iteration, **terms, "lr": self.schedule(self.iteration),
+               "samples_per_s": round(n * self.cfg.batch_size / max(seconds, 1e-9), 2)}
+        log = self.run_dir / "train_log.csv"
+        pd.DataFrame([row]).to_csv(log, mode="a", header=not log.is_file(), index=False)
+        if plain:
+            print(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                  file=sys.stderr)
+
+    def checkpoint(self) -> None:
+        state = {"iteration": self.iteration, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                 "rng": torch.get_rng_state(), "config_digest": self.cfg.digest()}
+        write_atomic(self.run_dir / "last.pt", lambda tmp: torch.save(state, tmp))
