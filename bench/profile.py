@@ -97,6 +97,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     compile: bool = False
+    loader_workers: int = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
     log_every: int = 100
     checkpoint_every: int = 5000
     joint: bool = False

@@ -23,8 +23,9 @@ PAPER_THRESHOLDS = (27.16882, 35.149761)
 
 def patch_psnr(sr: torch.Tensor, hr: torch.Tensor, crop: int) -> torch.Tensor:
     """Per-sample RGB PSNR (dB) of SR rounded to 8 bits vs HR, both (n, 3, H, W) in [0, 1]."""
-    sr8 = torch.round(sr.clamp(0, 1).double() * 255)
-    hr8 = torch.round(hr.double() * 255)
+    # float32 product then rounding, exactly as the authors' tensor2img (and bench.images.to_image)
+    sr8 = torch.round(sr.clamp(0, 1).float() * 255).double()
+    hr8 = torch.round(hr.float() * 255).double()
     if crop:
         sr8, hr8 = sr8[..., crop:-crop, crop:-crop], hr8[..., crop:-crop, crop:-crop]
     mse = ((sr8 - hr8) ** 2).mean(dim=(1, 2, 3))

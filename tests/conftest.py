@@ -37,3 +37,52 @@ def branch_kwargs(backbone: str) -> dict:
 def _seed():
     torch.manual_seed(0)
 
+
+
+def synthetic_image(rng, h: int, w: int):
+    """Half smooth gradient (easy), half noise texture (hard): a class split has something to separate."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([(xx * 255 / w), (yy * 255 / h), np.full((h, w), 128.0)], axis=-1)
+    img[:, w // 2:] = rng.integers(0, 256, (h, w - w // 2, 3))
+    return img.astype(np.uint8)
+
+
+def tiny_profile_dict(hr_dir, **train_extra) -> dict:
+    """A profile that runs every stage in one step on tiny networks."""
+    stage = {"iterations": 1, "batch_size": 2, "periods": [1], "restarts": [], "restart_weights": []}
+    backbones = {b: {"widths": TINY[f"classsr_{b}"]["widths"], **branch_kwargs(b)}
+                 for b in ("fsrcnn", "carn", "srresnet", "rcan")}
+    return {"name": "tiny",
+            "data": {"source": "folder", "root": str(hr_dir), "aug_scales": [1.0, 0.8],
+                     "test_sets": [{"name": "tiny", "source": "folder", "root": str(hr_dir)}]},
+            "split": {"thresholds": "quantile", "batch_size": 8},
+            "train": {"device": "cpu", "log_every": 1, "checkpoint_every": 1, "joint": True,
+                      "reference": {"widths": [8], "blocks": 1}, "backbones": backbones,
+                      "stages": {s: dict(stage) for s in ("reference", "branch", "baseline", "classsr", "joint")},
+                      **train_extra}}
+
+
+@pytest.fixture(scope="session")
+def hr_folder(tmp_path_factory):
+    import numpy as np
+    from skimage import io
+
+    folder = tmp_path_factory.mktemp("hr")
+    rng = np.random.default_rng(0)
+    for i, (h, w) in enumerate([(160, 200), (192, 160), (136, 144)]):
+        io.imsave(folder / f"img{i}.png", synthetic_image(rng, h, w), check_contrast=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def prepared(hr_folder, tmp_path_factory):
+    """(profile dict, prepared data folder) shared by the data and training tests."""
+    from bench.data.prepare import prepare
+    from bench.profile import load_profile
+
+    raw = tiny_profile_dict(hr_folder)
+    out = tmp_path_factory.mktemp("prep") / "data"
+    prepare(load_profile(None, raw).data, out)
+    return raw, out

@@ -56,3 +56,28 @@ def test_workflow_rejects_unknown_config_keys():
     result = _snakemake("-n", "--cores", "1", "--config", "scael=4")
     assert result.returncode != 0
     assert "scael" in result.stdout + result.stderr
+
+
+def test_prepare_and_verify_commands(tmp_path, hr_folder, capsys):
+    import numpy as np
+    import yaml
+    from conftest import tiny_profile_dict
+    from skimage import io
+
+    raw = tiny_profile_dict(hr_folder)
+    processed = tmp_path / "test2k"
+    for sub in ("HR", "LR"):
+        (processed / sub / "X4").mkdir(parents=True)
+    io.imsave(processed / "HR" / "X4" / "1201.png", np.zeros((256, 256, 3), np.uint8), check_contrast=False)
+    io.imsave(processed / "LR" / "X4" / "1201.png", np.zeros((64, 64, 3), np.uint8), check_contrast=False)
+    raw["data"]["test_sets"].append({"name": "test2k", "source": "processed", "root": str(processed)})
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    data = tmp_path / "data"
+    assert main(["prepare", "--config", str(path), "--data", str(data)]) == 0
+    # 1 processed image of 64×64 LR = 4 patches, not the 12,320 of the authors' Test2K: verification fails
+    assert main(["prepare", "--config", str(path), "--data", str(data), "--verify"]) == 1
+    out = capsys.readouterr()
+    assert "12320" in out.out and "FAILED" in out.err
+    pairs = pd.read_csv(data / "test" / "test2k" / "pairs.csv")
+    assert pairs["lr"].str.endswith("LR/X4/1201.png").all()

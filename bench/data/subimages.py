@@ -85,3 +85,25 @@ class BatchOrder:
     def flags(self, t: int) -> torch.Tensor:
         rng = np.random.default_rng([self.seed, 1_000_003, t])
         return torch.from_numpy(rng.random((self.batch_size, 3)) < 0.5)
+
+
+class Batches(torch.utils.data.IterableDataset):
+    """Augmented batches of iterations ``start+1 … stop`` in order; with DataLoader workers, worker w builds
+    iterations ≡ w (mod workers) and the loader's round-robin collection restores the order."""
+
+    def __init__(self, subs: SubImages, order: BatchOrder, start: int, stop: int):
+        super().__init__()
+        self.subs, self.order, self.start, self.stop = subs, order, start, stop
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid, workers = (info.id, info.num_workers) if info else (0, 1)
+        for t in range(self.start + 1 + wid, self.stop + 1, workers):
+            yield augment(*self.subs.crop(self.order.indices(t)), self.order.flags(t))
+
+
+def batch_loader(subs: SubImages, order: BatchOrder, start: int, stop: int, workers: int, pin: bool):
+    """Iterator over the (LR, HR) batches of iterations start+1 … stop, built in ``workers`` processes."""
+    return iter(torch.utils.data.DataLoader(Batches(subs, order, start, stop), batch_size=None,
+                                            num_workers=workers, pin_memory=pin,
+                                            persistent_workers=False, prefetch_factor=4 if workers else None))

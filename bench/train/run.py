@@ -20,7 +20,7 @@ from .recipes import paper_recipe
 from .schedule import CosineRestart
 
 #: Fields that may change between a run and its resumption without changing its result on one device.
-NOT_HASHED = ("log_every", "checkpoint_every", "device", "compile")
+NOT_HASHED = ("log_every", "checkpoint_every", "device", "compile", "loader_workers")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class RunConfig:
     device: str = "auto"
     amp: bool = False
     compile: bool = False
+    loader_workers: int = 0
     log_every: int = 100
     checkpoint_every: int = 5000
 
@@ -105,4 +106,5 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
                      model_kwargs=bb.model_kwargs(), scale=profile.data.scale, classes_csv=classes_csv,
                      class_id=class_id if stage == "branch" and train.branch_data == "class" else None,
                      init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
+                     loader_workers=train.loader_workers,
                      log_every=train.log_every, checkpoint_every=train.checkpoint_every, **recipe)

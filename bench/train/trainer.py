@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.subimages import BatchOrder, SubImages, augment
+from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ClassSR, build, export_official, load_official
 from ..provenance import write_atomic
 from .losses import average_loss, class_loss
@@ -193,6 +193,8 @@ class _Loop:
         if cfg.amp and not self.autocast:
             warnings.warn("amp is only used on CUDA; training in float32", stacklevel=2)
         self.last_logged = start
+        self.batches = batch_loader(self.data, self.order, start, cfg.iterations, cfg.loader_workers,
+                                    pin=device.type == "cuda")
 
     def run(self, stop_after: int | None) -> None:
         from tqdm import tqdm
@@ -216,7 +218,7 @@ class _Loop:
 
     def step(self) -> dict[str, float]:
         t = self.iteration
-        lr, hr = augment(*self.data.crop(self.order.indices(t)), self.order.flags(t))
+        lr, hr = next(self.batches)
         lr, hr = lr.to(self.device, non_blocking=True), hr.to(self.device, non_blocking=True)
         for group in self.opt.param_groups:
             group["lr"] = self.schedule(t)

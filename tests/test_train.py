@@ -1,0 +1,119 @@
+"""Training: a one-step run of every stage for every backbone, resumption, divergence, run-folder guards."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import tiny_profile_dict
+
+from bench.cli import main
+from bench.models import load_official
+from bench.pipeline import run_all
+from bench.profile import load_profile
+from bench.train import trainer
+from bench.train.run import RunConfig, resolve
+from bench.train.trainer import RunConflict, TrainingDiverged, train
+
+
+@pytest.fixture(scope="module")
+def chain(prepared, tmp_path_factory):
+    raw, data = prepared
+    runs = tmp_path_factory.mktemp("runs")
+    return raw, data, runs, run_all(load_profile(None, raw), data, runs)
+
+
+def test_every_stage_of_every_backbone_runs(chain):
+    raw, _, runs, out = chain
+    stages = ["branch0", "branch1", "branch2", "baseline", "classsr", "joint"]
+    assert set(out) == {"reference", "classes"} | {f"{b}/{s}" for b in ("fsrcnn", "carn", "srresnet", "rcan")
+                                                   for s in stages}
+    classes = pd.read_csv(runs / "classes.csv")
+    assert sorted(classes["class"].unique()) == [0, 1, 2] and {"psnr_db", "image", "y", "x"} <= set(classes)
+    for backbone in ("fsrcnn", "rcan"):
+        log = pd.read_csv(runs / backbone / "classsr" / "train_log.csv")
+        assert {"iteration", "l1", "class_loss", "average_loss", "loss", "lr", "samples_per_s",
+                "frac_class0", "frac_class2"} <= set(log.columns)
+        cfg = RunConfig.load(runs / backbone / "classsr" / "config.yaml")
+        assert cfg.widths == tuple(raw["train"]["backbones"][backbone]["widths"]) and cfg.l1_weight in (1000, 4)
+        model = load_official(f"classsr_{backbone}", out[f"{backbone}/joint"])
+        assert model.widths == cfg.widths
+    assert not list(runs.rglob("last.pt"))  # resume state is removed once a run completes
+
+
+def test_branches_use_their_class_and_stay_frozen_in_classsr(chain):
+    _, _, runs, out = chain
+    cfg = RunConfig.load(runs / "carn" / "branch1" / "config.yaml")
+    assert cfg.class_id == 1 and cfg.widths == (8,)
+    classsr = load_official("classsr_carn", out["carn/classsr"])
+    for k in range(3):
+        branch = load_official("carn", out[f"carn/branch{k}"])
+        for (name, a), b in zip(branch.state_dict().items(), classsr.branches[k].state_dict().values()):
+            assert torch.equal(a, b), name  # BN statistics included: frozen branches run in eval mode
+
+
+def test_completed_runs_are_skipped_and_guarded(chain):
+    raw, data, runs, out = chain
+    profile = load_profile(None, raw)
+    cfg = resolve(profile, "baseline", "fsrcnn", data_dir=str(data))
+    before = out["fsrcnn/baseline"].stat().st_mtime_ns
+    assert train(cfg, runs / "fsrcnn" / "baseline") == out["fsrcnn/baseline"]
+    assert out["fsrcnn/baseline"].stat().st_mtime_ns == before
+    other = resolve(load_profile(None, {**raw, "train": {**raw["train"], "seed": 11}}), "baseline", "fsrcnn",
+                    data_dir=str(data))
+    with pytest.raises(RunConflict, match="another configuration"):
+        train(other, runs / "fsrcnn" / "baseline")
+
+
+def _branch_cfg(prepared, runs_classes, backbone="carn", stage="classsr", **extra):
+    raw, data = prepared
+    stages = {s: {"iterations": 5, "batch_size": 3, "periods": [5], "restarts": [], "restart_weights": []}
+              for s in ("branch", "classsr")}
+    profile = load_profile(None, tiny_profile_dict(raw["data"]["root"], stages=stages, checkpoint_every=2))
+    return resolve(profile, stage, backbone, data_dir=str(data), classes_csv=str(runs_classes), **extra)
+
+
+@pytest.mark.parametrize("backbone,stage", [("fsrcnn", "branch"), ("carn", "classsr")])
+def test_resumed_run_equals_uninterrupted(prepared, chain, tmp_path, backbone, stage):
+    runs = chain[2]
+    init = tuple(str(runs / backbone / f"branch{k}" / "model.pth") for k in range(3)) if stage == "classsr" else ()
+    cfg = _branch_cfg(prepared, runs / "classes.csv", backbone, stage, class_id=1 if stage == "branch" else None,
+                      init=init)
+    whole = train(cfg, tmp_path / "whole")
+    train(cfg, tmp_path / "cut", stop_after=3)  # "killed" after iteration 3; last checkpoint at 2
+    assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["iteration"] == 2
+    resumed = train(cfg, tmp_path / "cut")
+    a, b = torch.load(whole, weights_only=True), torch.load(resumed, weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    log = pd.read_csv(tmp_path / "cut" / "train_log.csv")
+    assert log["iteration"].tolist() == [1, 2, 3, 4, 5]
+    pd.testing.assert_frame_equal(log.drop(columns="samples_per_s"),
+                                  pd.read_csv(tmp_path / "whole" / "train_log.csv").drop(columns="samples_per_s"))
+
+
+def test_non_finite_loss_stops_with_last_good_checkpoint(prepared, chain, tmp_path, monkeypatch):
+    cfg = _branch_cfg(prepared, chain[2] / "classes.csv", "fsrcnn", "branch", class_id=0)
+    real = trainer.losses
+
+    def poisoned(model, cfg, lr, hr):
+        terms = real(model, cfg, lr, hr)
+        if poisoned.calls == 2:
+            terms["loss"] = terms["loss"] * float("nan")
+        poisoned.calls += 1
+        return terms
+
+    poisoned.calls = 0
+    monkeypatch.setattr(trainer, "losses", poisoned)
+    with pytest.raises(TrainingDiverged, match="loss is nan at iteration 3.*last.pt"):
+        train(cfg, tmp_path / "run")
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["iteration"] == 2
+    assert not (tmp_path / "run" / "model.pth").exists()
+
+
+def test_config_typo_is_named(tmp_path, capsys, hr_folder):
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(tiny_profile_dict(hr_folder)))
+    assert main(["train", "--config", str(path), "--set", "train.stages.branch.iteratons=3"]) == 2
+    assert "train.stages.branch.iteratons" in capsys.readouterr().err
+    assert main(["prepare", "--config", str(path), "--set", "data.scael=4"]) == 2
+    assert "data.scael" in capsys.readouterr().err
