@@ -86,16 +86,21 @@ class Stitcher:
 
     def add(self, patches: torch.Tensor, start: int) -> None:
         """Add SR patches (n, 3, s·p, s·p) whose row-major indices are ``start``…``start+n−1``."""
-        sp = self.scale * self.grid.patch
-        if patches.dim() != 4 or tuple(patches.shape[1:]) != (3, sp, sp):
-            raise ValueError(f"expected SR patches of shape (n, 3, {sp}, {sp}), got {tuple(patches.shape)}")
-        if start < 0 or start + len(patches) > len(self.grid):
-            raise ValueError(f"patch indices {start}…{start + len(patches) - 1} outside 0…{len(self.grid) - 1}")
-        s = self.scale
-        for i, patch in enumerate(patches):
-            y, x = self.grid.position(start + i)
+        self.add_indexed(patches, range(start, start + len(patches)))
+
+    def add_indexed(self, patches: torch.Tensor, indices) -> None:
+        """Add SR patches (n, 3, s·p, s·p) with the given row-major patch indices."""
+        sp, s = self.scale * self.grid.patch, self.scale
+        indices = list(indices)
+        if patches.dim() != 4 or tuple(patches.shape[1:]) != (3, sp, sp) or len(patches) != len(indices):
+            raise ValueError(f"expected {len(indices)} SR patches of shape (n, 3, {sp}, {sp}), got "
+                             f"{tuple(patches.shape)}")
+        if indices and (min(indices) < 0 or max(indices) >= len(self.grid)):
+            raise ValueError(f"patch indices {min(indices)}…{max(indices)} outside 0…{len(self.grid) - 1}")
+        for i, patch in zip(indices, patches):
+            y, x = self.grid.position(i)
             self.canvas[:, s * y:s * y + sp, s * x:s * x + sp] += patch
-        self.added += len(patches)
+        self.added += len(indices)
 
     def result(self) -> torch.Tensor:
         if self.added != len(self.grid):

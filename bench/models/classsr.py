@@ -73,7 +73,7 @@ class ClassSR(nn.Module):
 
     def dispatch(self, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         """Run each branch once on the samples routed to it; scatter back in input order."""
-        classes = self.check_classes(classes, x)
+        classes = self.check_classes(classes, len(x), x.device)
         n, _, h, w = x.shape
         out = x.new_empty((n, 3, self.scale * h, self.scale * w))
         for k, branch in enumerate(self.branches):
@@ -82,8 +82,9 @@ class ClassSR(nn.Module):
                 out = out.index_copy(0, idx, branch(x.index_select(0, idx)))
         return out
 
-    def check_classes(self, classes, x: torch.Tensor) -> torch.Tensor:
-        n, classes = len(x), torch.as_tensor(classes, device=x.device)
+    def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
+        """``classes`` as a tensor of n class ids in [0, M − 1] on ``device``; a clear error otherwise."""
+        classes = torch.as_tensor(classes, device=device)
         if classes.shape != (n,) or classes.is_floating_point():
             raise ValueError(f"classes must be an integer tensor of shape ({n},), got {tuple(classes.shape)} "
                              f"of dtype {classes.dtype}")
