@@ -1,11 +1,14 @@
-# Set-up and test on a fresh machine with Python >= 3.11: `make test`.
+# Set-up, tests and the main job on a fresh machine with Python >= 3.11:
+#   make test     unit tests + the ci profile of the workflow + its regression check against results/reference/ci
+#   make demo     the default profile: the whole pipeline on the embedded images (≈ 15 min on 2 cores)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 # Exact torch pin: on these machines 2.13.0 is a local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
+CORES ?= 2
 
-.PHONY: install test flops clean
+.PHONY: install test unit ci-regression demo flops clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +18,18 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 install: $(VENV)/.installed
 
-test: install
+unit: install
 	$(PY) -m pytest -q
+
+ci-regression: install
+	rm -rf results/ci logs/ci
+	$(PY) -m snakemake --cores $(CORES) --configfile configs/ci.yaml
+	$(PY) -m bench compare results/ci results/reference/ci
+
+test: unit ci-regression
+
+demo: install
+	$(PY) -m snakemake --cores 8
 
 flops: install
 	$(PY) -m bench flops

@@ -1,15 +1,21 @@
-# classsr-bench workflow: `snakemake --cores 8` (default profile: configs/default.yaml).
-# `rule all` must stay in this top-level file (Snakemake 9 ignores default targets in included files).
+# classsr-bench workflow: `snakemake --cores 8` runs the default profile (configs/default.yaml, the embedded
+# demo); `--configfile configs/<profile>.yaml` selects another. `rule all` must stay in this top-level file
+# (Snakemake 9 ignores default targets in included files).
 
 
-configfile: "configs/default.yaml"
+if not workflow.overwrite_configfiles:  # a --configfile replaces the default profile instead of merging into it
+
+    configfile: "configs/default.yaml"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/flops.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
-        "results/flops/flops.csv",
+        report_outputs(),
     default_target: True

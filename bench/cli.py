@@ -1,31 +1,43 @@
-"""Command-line entry point: one sub-command per verb, each implemented in its own module."""
+"""Command-line entry point: one sub-command per verb, each implemented in its own module.
+
+Verb modules are imported only when chosen, so ``python -m bench report`` renders tables and figures without
+importing torch.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from .commands import flops, prepare, split, train
-
-#: verb -> module with ``add_arguments(parser)`` and ``run(args) -> int``; one line per verb.
+#: verb -> (module with ``add_arguments(parser)`` and ``run(args) -> int``, one-line help).
 VERBS = {
-    "flops": flops,
-    "prepare": prepare,
-    "split": split,
-    "train": train,
+    "flops": ("bench.commands.flops", "per-patch FLOPs of every branch and the classifier, both conventions"),
+    "prepare": ("bench.commands.prepare", "prepare training sub-images and test sets (or --verify them)"),
+    "split": ("bench.commands.split", "split training sub-images into classes by reference-net PSNR"),
+    "train": ("bench.commands.train", "train every stage of a profile, one stage, or one resolved run"),
+    "evaluate": ("bench.commands.evaluate", "evaluate one model on one test set (one CSV row per image)"),
+    "summarize": ("bench.commands.summarize", "merge evaluation CSVs into one summary with provenance"),
+    "report": ("bench.commands.report", "render tables and figures from stored CSVs (no torch)"),
+    "compare": ("bench.commands.compare", "compare result CSVs with a reference within tolerances"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description="classsr-bench: reproduce and measure "
                                      "ClassSR (Kong et al., CVPR 2021).")
     sub = parser.add_subparsers(dest="verb", required=True)
-    for name, module in VERBS.items():
-        module.add_arguments(sub.add_parser(name, help=module.__doc__.strip().splitlines()[0],
-                                            description=module.__doc__))
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in VERBS.items():
+        verb_parser = sub.add_parser(name, help=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            verb_parser.description = module.__doc__
+            module.add_arguments(verb_parser)
     args = parser.parse_args(argv)
     try:
-        return VERBS[args.verb].run(args)
+        return importlib.import_module(VERBS[args.verb][0]).run(args)
     except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
         if os.environ.get("BENCH_TRACEBACK"):
             raise

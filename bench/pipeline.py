@@ -1,8 +1,7 @@
-"""The paper's training chain for a profile, run in order; every step is skipped when its output exists.
+"""The paper's training chain for a profile, run in order in one process; completed runs are skipped.
 
-Layout under ``runs``: ``reference/model.pth`` (stage 0, unless ``split.reference_checkpoint`` is given),
-``classes.csv`` (the class split), then per backbone ``branch{k}/``, ``baseline/`` (the "-O" network),
-``classsr/`` and, with ``train.joint``, ``joint/``. The Snakemake DAG runs the same steps as separate jobs.
+Paths and job configurations come from ``bench.dag.Plan``, so this chain and the Snakemake DAG (which runs the
+same jobs separately) share one layout and each other's completed runs.
 """
 from __future__ import annotations
 
@@ -12,19 +11,10 @@ import pandas as pd
 
 from . import split
 from .data.subimages import SubImages
-from .models import PAPER_WIDTHS, load_official
+from .dag import Plan, Variant
+from .models import load_official
 from .profile import Profile
-from .train.run import resolve
 from .train.trainer import pick_device, train
-
-
-def reference_checkpoint(profile: Profile, data_dir: Path, runs: Path) -> Path:
-    if profile.split.reference_checkpoint:
-        path = Path(profile.split.reference_checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"split.reference_checkpoint {path} does not exist")
-        return path
-    return train(resolve(profile, "reference", "srresnet", data_dir=str(data_dir)), runs / "reference")
 
 
 def class_split(profile: Profile, data_dir: Path, reference: Path, out: Path) -> pd.DataFrame:
@@ -41,35 +31,40 @@ def class_split(profile: Profile, data_dir: Path, reference: Path, out: Path) ->
     return split.split(index, psnr, num_classes=profile.split.num_classes, mode=mode, out=out)
 
 
-def train_backbone(profile: Profile, backbone: str, data_dir: Path, classes: Path, runs: Path) -> dict[str, Path]:
-    base, data = runs / backbone, str(data_dir)
-    n = profile.split.num_classes
-    out = {f"branch{k}": train(resolve(profile, "branch", backbone, data_dir=data, classes_csv=str(classes),
-                                       class_id=k), base / f"branch{k}") for k in range(n)}
-    out["baseline"] = train(resolve(profile, "baseline", backbone, data_dir=data), base / "baseline")
-    branches = tuple(str(out[f"branch{k}"]) for k in range(n))
-    out["classsr"] = train(resolve(profile, "classsr", backbone, data_dir=data, init=branches), base / "classsr")
-    if profile.train.joint:
-        out["joint"] = train(resolve(profile, "joint", backbone, data_dir=data, init=(str(out["classsr"]),)),
-                             base / "joint")
+def run_variant(plan: Plan, v: Variant, done: set[Path]) -> dict[str, Path]:
+    """Train every run a variant needs that is not done yet (shared branches and baselines run once)."""
+    out = {}
+    for k, path in enumerate(plan.branch_models(v.backbone, v.id)):
+        out[f"branch{k}"] = _once(plan.branch_run(v.backbone, v.tag, k), path, done)
+    width = v.widths[-1]
+    out["baseline"] = _once(plan.baseline_run(v.backbone, width), plan.baseline_model(v.backbone, width), done)
+    for stage in ("classsr", "joint")[: 2 if v.profile.train.joint else 1]:
+        out[stage] = _once(plan.variant_run(v.backbone, v.id, stage), plan.variant_model(v.backbone, v.id, stage),
+                           done)
     return out
 
 
-def run_all(profile: Profile, data_dir: str | Path, runs: str | Path) -> dict[str, Path]:
-    data_dir, runs = Path(data_dir), Path(runs)
-    if not (data_dir / "manifest.sha256").is_file():
-        raise FileNotFoundError(f"{data_dir} is not a prepared data folder: run `python -m bench prepare` first")
-    m = profile.split.num_classes
-    bad = {b: list(c.widths or PAPER_WIDTHS[b]) for b, c in profile.train.backbones.items()
-           if len(c.widths or PAPER_WIDTHS[b]) != m}
-    if bad:
-        raise ValueError(f"train.backbones widths {bad} do not give one branch per class (split.num_classes = {m})")
-    reference = reference_checkpoint(profile, data_dir, runs)
-    classes = runs / "classes.csv"
-    table = class_split(profile, data_dir, reference, classes)
-    out = {"reference": reference, "classes": classes}
-    for backbone in profile.train.backbones:
-        out.update({f"{backbone}/{k}": v for k, v in train_backbone(profile, backbone, data_dir, classes,
-                                                                    runs).items()})
-    print(f"class split: {table['class'].value_counts().sort_index().to_dict()}")
+def _once(cfg, path: Path, done: set[Path]) -> Path:
+    if path not in done:
+        train(cfg, path.parent)
+        done.add(path)
+    return path
+
+
+def run_all(plan: Plan) -> dict[str, Path]:
+    """Reference net, class split(s) and every variant's runs, in dependency order."""
+    if not (plan.data_dir / "manifest.sha256").is_file():
+        raise FileNotFoundError(f"{plan.data_dir} is not a prepared data folder: run `python -m bench prepare` "
+                                "first")
+    reference = plan.reference_model()
+    if not plan.profile.split.reference_checkpoint:
+        train(plan.reference_run(), reference.parent)
+    out, done = {"reference": reference}, set()
+    for m in sorted({len(v.widths) for v in plan.variants.values()}):
+        profile = next(v.profile for v in plan.variants.values() if len(v.widths) == m)
+        table = class_split(profile, plan.data_dir, reference, plan.classes(m))
+        out[f"classes_m{m}"] = plan.classes(m)
+        print(f"class split (M = {m}): {table['class'].value_counts().sort_index().to_dict()}")
+    for v in plan.variants.values():
+        out.update({f"{v.backbone}/{v.id}/{k}": p for k, p in run_variant(plan, v, done).items()})
     return out

@@ -86,6 +86,12 @@ class BackboneConfig:
     widths: tuple[int, ...] | None = None
     blocks: int | None = None
     groups: int | None = None
+    stages: dict[str, StageConfig] = field(default_factory=dict)  # per-backbone overrides, over train.stages
+
+    def __post_init__(self):
+        unknown = set(self.stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stage(s) {sorted(unknown)}; known: {', '.join(STAGES)}")
 
     def model_kwargs(self) -> dict[str, int]:
         return {k: v for k, v in (("blocks", self.blocks), ("groups", self.groups)) if v is not None}
@@ -114,11 +120,39 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class AblationConfig:
+    """One ablation variant of a backbone's ClassSR: each set field replaces the main setting (spec §7: loss
+    terms on/off, number of classes via ``widths``, branch widths, joint fine-tuning, branch pretraining data)."""
+
+    id: str
+    backbone: str
+    widths: tuple[int, ...] | None = None
+    class_weight: float | None = None
+    average_weight: float | None = None
+    joint: bool | None = None
+    branch_data: Literal["class", "all"] | None = None
+
+    def __post_init__(self):
+        if not self.id.replace("_", "").isalnum() or self.id in ("original", "classsr"):
+            raise ValueError(f"ablation id {self.id!r} must be alphanumeric/underscore and not original/classsr")
+        if self.widths is not None and len(self.widths) < 2:
+            raise ValueError(f"ablation {self.id}: widths needs at least 2 branches")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    batch_size: int = 64      # patches per forward pass during evaluation
+    coverage: Literal["paper", "full"] = "paper"
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str = "default"
     data: DataConfig = DataConfig()
     split: SplitConfig = SplitConfig()
     train: TrainConfig = TrainConfig()
+    ablations: tuple[AblationConfig, ...] = ()
+    evaluate: EvalConfig = EvalConfig()
 
 
 def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:

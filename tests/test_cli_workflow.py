@@ -46,18 +46,6 @@ def test_workflow_lints_clean():
     assert "Lints for" not in result.stdout + result.stderr
 
 
-def test_workflow_dry_run_plans_the_flops_table():
-    result = _snakemake("-n", "--cores", "1", "--directory", str(ROOT))
-    assert result.returncode == 0, result.stderr
-    assert "flops" in result.stdout and "results/flops/flops.csv" in result.stdout
-
-
-def test_workflow_rejects_unknown_config_keys():
-    result = _snakemake("-n", "--cores", "1", "--config", "scael=4")
-    assert result.returncode != 0
-    assert "scael" in result.stdout + result.stderr
-
-
 def test_prepare_and_verify_commands(tmp_path, hr_folder, capsys):
     import numpy as np
     import yaml

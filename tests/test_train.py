@@ -8,6 +8,7 @@ import yaml
 from conftest import tiny_profile_dict
 
 from bench.cli import main
+from bench.dag import Plan
 from bench.models import load_official
 from bench.pipeline import run_all
 from bench.profile import load_profile
@@ -20,34 +21,34 @@ from bench.train.trainer import RunConflict, TrainingDiverged, train
 def chain(prepared, tmp_path_factory):
     raw, data = prepared
     runs = tmp_path_factory.mktemp("runs")
-    return raw, data, runs, run_all(load_profile(None, raw), data, runs)
+    return raw, data, runs, run_all(Plan(load_profile(None, raw), data_dir=data, runs_dir=runs))
 
 
 def test_every_stage_of_every_backbone_runs(chain):
     raw, _, runs, out = chain
     stages = ["branch0", "branch1", "branch2", "baseline", "classsr", "joint"]
-    assert set(out) == {"reference", "classes"} | {f"{b}/{s}" for b in ("fsrcnn", "carn", "srresnet", "rcan")
-                                                   for s in stages}
-    classes = pd.read_csv(runs / "classes.csv")
+    assert set(out) == {"reference", "classes_m3"} | {f"{b}/classsr/{s}" for b in ("fsrcnn", "carn", "srresnet",
+                                                                                   "rcan") for s in stages}
+    classes = pd.read_csv(runs / "split_m3" / "classes.csv")
     assert sorted(classes["class"].unique()) == [0, 1, 2] and {"psnr_db", "image", "y", "x"} <= set(classes)
     for backbone in ("fsrcnn", "rcan"):
-        log = pd.read_csv(runs / backbone / "classsr" / "train_log.csv")
+        log = pd.read_csv(runs / backbone / "classsr" / "classsr" / "train_log.csv")
         assert {"iteration", "l1", "class_loss", "average_loss", "loss", "lr", "samples_per_s",
                 "frac_class0", "frac_class2"} <= set(log.columns)
-        cfg = RunConfig.load(runs / backbone / "classsr" / "config.yaml")
+        cfg = RunConfig.load(runs / backbone / "classsr" / "classsr" / "config.yaml")
         assert cfg.widths == tuple(raw["train"]["backbones"][backbone]["widths"]) and cfg.l1_weight in (1000, 4)
-        model = load_official(f"classsr_{backbone}", out[f"{backbone}/joint"])
+        model = load_official(f"classsr_{backbone}", out[f"{backbone}/classsr/joint"])
         assert model.widths == cfg.widths
     assert not list(runs.rglob("last.pt"))  # resume state is removed once a run completes
 
 
 def test_branches_use_their_class_and_stay_frozen_in_classsr(chain):
     _, _, runs, out = chain
-    cfg = RunConfig.load(runs / "carn" / "branch1" / "config.yaml")
+    cfg = RunConfig.load(out["carn/classsr/branch1"].parent / "config.yaml")
     assert cfg.class_id == 1 and cfg.widths == (8,)
-    classsr = load_official("classsr_carn", out["carn/classsr"])
+    classsr = load_official("classsr_carn", out["carn/classsr/classsr"])
     for k in range(3):
-        branch = load_official("carn", out[f"carn/branch{k}"])
+        branch = load_official("carn", out[f"carn/classsr/branch{k}"])
         for (name, a), b in zip(branch.state_dict().items(), classsr.branches[k].state_dict().values()):
             assert torch.equal(a, b), name  # BN statistics included: frozen branches run in eval mode
 
@@ -56,13 +57,14 @@ def test_completed_runs_are_skipped_and_guarded(chain):
     raw, data, runs, out = chain
     profile = load_profile(None, raw)
     cfg = resolve(profile, "baseline", "fsrcnn", data_dir=str(data))
-    before = out["fsrcnn/baseline"].stat().st_mtime_ns
-    assert train(cfg, runs / "fsrcnn" / "baseline") == out["fsrcnn/baseline"]
-    assert out["fsrcnn/baseline"].stat().st_mtime_ns == before
+    path = out["fsrcnn/classsr/baseline"]
+    before = path.stat().st_mtime_ns
+    assert train(cfg, path.parent) == path
+    assert path.stat().st_mtime_ns == before
     other = resolve(load_profile(None, {**raw, "train": {**raw["train"], "seed": 11}}), "baseline", "fsrcnn",
                     data_dir=str(data))
     with pytest.raises(RunConflict, match="another configuration"):
-        train(other, runs / "fsrcnn" / "baseline")
+        train(other, path.parent)
 
 
 def _branch_cfg(prepared, runs_classes, backbone="carn", stage="classsr", **extra):
@@ -76,8 +78,9 @@ def _branch_cfg(prepared, runs_classes, backbone="carn", stage="classsr", **extr
 @pytest.mark.parametrize("backbone,stage", [("fsrcnn", "branch"), ("carn", "classsr")])
 def test_resumed_run_equals_uninterrupted(prepared, chain, tmp_path, backbone, stage):
     runs = chain[2]
-    init = tuple(str(runs / backbone / f"branch{k}" / "model.pth") for k in range(3)) if stage == "classsr" else ()
-    cfg = _branch_cfg(prepared, runs / "classes.csv", backbone, stage, class_id=1 if stage == "branch" else None,
+    out = chain[3]
+    init = tuple(str(out[f"{backbone}/classsr/branch{k}"]) for k in range(3)) if stage == "classsr" else ()
+    cfg = _branch_cfg(prepared, runs / "split_m3" / "classes.csv", backbone, stage, class_id=1 if stage == "branch" else None,
                       init=init)
     whole = train(cfg, tmp_path / "whole")
     train(cfg, tmp_path / "cut", stop_after=3)  # "killed" after iteration 3; last checkpoint at 2
@@ -92,7 +95,7 @@ def test_resumed_run_equals_uninterrupted(prepared, chain, tmp_path, backbone, s
 
 
 def test_non_finite_loss_stops_with_last_good_checkpoint(prepared, chain, tmp_path, monkeypatch):
-    cfg = _branch_cfg(prepared, chain[2] / "classes.csv", "fsrcnn", "branch", class_id=0)
+    cfg = _branch_cfg(prepared, chain[2] / "split_m3" / "classes.csv", "fsrcnn", "branch", class_id=0)
     real = trainer.losses
 
     def poisoned(model, cfg, lr, hr):

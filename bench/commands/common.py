@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
+import json
+import os
 import yaml
 
+from ..config import merge
 from ..profile import Profile, load_profile
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="configs/default.yaml",
                         help="profile YAML (default: configs/default.yaml, the embedded demo)")
+    parser.add_argument("--profile-json", help="the profile as JSON instead of --config (used by the workflow)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a profile value, e.g. --set train.stages.branch.iterations=50 (repeatable)")
     parser.add_argument("--data", help="prepared data folder (default: results/<profile name>/data)")
@@ -34,12 +36,22 @@ def parse_sets(items: list[str]) -> dict:
 
 
 def profile_from(args: argparse.Namespace) -> Profile:
+    if args.profile_json:
+        return load_profile(None, merge(json.loads(args.profile_json), parse_sets(args.set)))
     return load_profile(args.config, parse_sets(args.set))
 
 
-def data_dir(args: argparse.Namespace, profile: Profile) -> Path:
-    return Path(args.data) if args.data else Path("results") / profile.name / "data"
+def plan_from(args: argparse.Namespace):
+    """The job plan of the profile, with the data/runs folders of the command line."""
+    from ..dag import Plan  # imported here: it pulls in torch, which the report verb must not
+
+    return Plan(profile_from(args), data_dir=args.data, runs_dir=args.runs)
 
 
-def runs_dir(args: argparse.Namespace, profile: Profile) -> Path:
-    return Path(args.runs) if args.runs else Path("results") / profile.name / "runs"
+def limit_threads() -> None:
+    """Use at most the machine's cores: Snakemake exports OMP_NUM_THREADS = the rule's threads, which can exceed
+    them (``--cores 8`` on a 2-core machine), and oversubscribed torch runs several times slower."""
+    import torch
+
+    wanted = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or torch.get_num_threads()
+    torch.set_num_threads(max(1, min(wanted, os.cpu_count() or 1)))

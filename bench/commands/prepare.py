@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..data.manifest import check_manifest, patch_counts
 from ..data.prepare import prepare
-from .common import add_profile_arguments, data_dir, profile_from
+from .common import add_profile_arguments, plan_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,13 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = profile_from(args)
-    out = data_dir(args, profile)
+    plan = plan_from(args)
     if args.verify:
-        return verify(out)
-    prepare(profile.data, out, force=args.force)
-    print(pd.read_csv(out / "summary.csv").to_string(index=False))
-    print(f"prepared data in {out}")
+        return verify(plan.data_dir)
+    prepare(plan.profile.data, plan.data_dir, force=args.force)
+    print(pd.read_csv(plan.data_dir / "summary.csv").to_string(index=False))
+    print(f"prepared data in {plan.data_dir}")
     return 0
 
 

@@ -1,43 +1,63 @@
-"""Train: the whole chain of the profile (default), or one stage with --stage.
+"""Train: every run of the profile (default), one stage with --stage, or one resolved run with --run-json.
 
-Whole chain: reference MSRResNet → class split → per backbone: branches on class data, the "-O" baseline, ClassSR
-with frozen branches, and joint fine-tuning if train.joint. Completed runs are skipped, interrupted ones resumed.
+Whole chain: reference MSRResNet → class split(s) → per backbone and variant: branches on class data, the "-O"
+baseline, ClassSR with frozen branches, joint fine-tuning if train.joint. Completed runs are skipped, interrupted
+ones resumed. --run-json is what the Snakemake rules call (the job's RunConfig, resolved by bench.dag).
 """
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
+from ..config import from_dict
+from ..dag import MAIN
 from ..pipeline import run_all
 from ..profile import STAGES
-from ..train.run import resolve
+from ..train.run import RunConfig
 from ..train.trainer import train
-from .common import add_profile_arguments, data_dir, profile_from, runs_dir
+from .common import limit_threads, add_profile_arguments, plan_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument("--stage", choices=STAGES, help="run only this stage")
     parser.add_argument("--backbone", help="backbone of the stage (fsrcnn, carn, srresnet, rcan)")
+    parser.add_argument("--variant", default=MAIN, help=f"variant id (default {MAIN!r}; or an ablation id)")
     parser.add_argument("--class-id", type=int, help="branch stage: which class (0 = simple)")
-    parser.add_argument("--classes", help="branch stage: class table CSV (default: <runs>/classes.csv)")
-    parser.add_argument("--init", nargs="+", default=[], help="classsr: branch checkpoints; joint: ClassSR checkpoint")
-    parser.add_argument("--run-dir", help="output folder of the stage (default under <runs>)")
+    parser.add_argument("--run-json", help="a fully resolved RunConfig as JSON (used by the workflow)")
+    parser.add_argument("--run-dir", help="output folder (required with --run-json)")
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = profile_from(args)
-    data, runs = data_dir(args, profile), runs_dir(args, profile)
+    limit_threads()
+    if args.run_json:
+        if not args.run_dir:
+            raise ValueError("--run-json needs --run-dir")
+        print(train(from_dict(RunConfig, json.loads(args.run_json), "run"), Path(args.run_dir)))
+        return 0
+    plan = plan_from(args)
     if args.stage is None:
-        for name, path in run_all(profile, data, runs).items():
+        for name, path in run_all(plan).items():
             print(f"{name}: {path}")
         return 0
     if args.stage != "reference" and not args.backbone:
         raise ValueError(f"--stage {args.stage} needs --backbone")
-    classes = args.classes or str(runs / "classes.csv")
-    cfg = resolve(profile, args.stage, args.backbone or "srresnet", data_dir=str(data), classes_csv=classes,
-                  class_id=args.class_id, init=tuple(args.init))
-    default = runs / "reference" if args.stage == "reference" else runs / args.backbone / (
-        f"branch{args.class_id}" if args.stage == "branch" else args.stage)
-    print(train(cfg, Path(args.run_dir) if args.run_dir else default))
+    cfg, path = _stage(plan, args)
+    print(train(cfg, path.parent))
     return 0
+
+
+def _stage(plan, args):
+    b, v = args.backbone, plan.variants.get((args.backbone, args.variant))
+    if args.stage == "reference":
+        return plan.reference_run(), plan.reference_model()
+    if v is None:
+        raise KeyError(f"no variant {args.variant!r} for backbone {b!r}")
+    if args.stage == "branch":
+        if args.class_id is None:
+            raise ValueError("--stage branch needs --class-id")
+        return plan.branch_run(b, v.tag, args.class_id), plan.branch_model(b, v.tag, args.class_id)
+    if args.stage == "baseline":
+        return plan.baseline_run(b, v.widths[-1]), plan.baseline_model(b, v.widths[-1])
+    return plan.variant_run(b, v.id, args.stage), plan.variant_model(b, v.id, args.stage)

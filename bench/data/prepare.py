@@ -118,16 +118,22 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "hr", "lr"])
 
 
+def check_sources(cfg: DataConfig) -> None:
+    """Resolve every source (paths and indices only), so a missing dataset fails before any work starts."""
+    train_refs(cfg)
+    for t in cfg.test_sets:
+        if t.source == "processed":
+            sources.processed_pairs(t.root, cfg.scale, key=f"data.test_sets[{t.name}].root")
+        else:
+            test_refs(t)
+
+
 def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
     """Prepare training and test data under ``out``; an existing complete folder is kept unless ``force``."""
     out = Path(out)
     if (out / "manifest.sha256").is_file() and not force:
         return out
-    # Resolve every source before any heavy work, so a missing dataset fails at once.
-    train_refs(cfg)
-    for t in cfg.test_sets:
-        if t.source != "processed":
-            test_refs(t)
+    check_sources(cfg)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

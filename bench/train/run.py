@@ -92,10 +92,10 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
     elif stage == "baseline":
         widths = (widths[-1],)
     recipe = paper_recipe(stage, name)
-    overrides = train.stages.get(stage)
-    if overrides is not None:
-        recipe.update({f.name: getattr(overrides, f.name) for f in fields(overrides)
-                       if getattr(overrides, f.name) is not None})
+    for overrides in (train.stages.get(stage), bb.stages.get(stage)):  # profile-wide, then this backbone's
+        if overrides is not None:
+            recipe.update({f.name: getattr(overrides, f.name) for f in fields(overrides)
+                           if getattr(overrides, f.name) is not None})
     try:
         CosineRestart(recipe["lr"], recipe["eta_min"], tuple(recipe["periods"]), tuple(recipe["restarts"]),
                       tuple(recipe["restart_weights"]))

@@ -1,12 +1,115 @@
-# Helpers shared by the rules: paths and params are built here so rules stay declarative.
+# Helpers of the rules: every path, parameter and job configuration comes from bench.dag (tested Python), so the
+# rules stay declarative. The profile is validated here, at the boundary, by the JSON schema and bench.profile.
+import json
 import sys
+from pathlib import Path
 
 from snakemake.utils import validate
 
+from bench.dag import Plan, run_json
+from bench.data.prepare import check_sources
+from bench.profile import load_profile
+
+
 validate(config, schema="../schemas/config.schema.yaml")
 
+PLAN = Plan(load_profile(None, config))
+check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
+ROOT = str(PLAN.root)
+LOGS = f"logs/{PLAN.profile.name}"
+TESTSETS = [t.name for t in PLAN.profile.data.test_sets]
 PY = sys.executable
+# Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
+# oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
+# machine's cores). On a cluster, set-threads in the executor profile decides.
+HEAVY = max(1, workflow.cores or 1)
 
 
-def flops_params():
-    return {"py": PY, "scale": config.get("data", {}).get("scale", 4)}
+wildcard_constraints:
+    backbone="[a-z]+",
+    variant="[A-Za-z0-9_]+",
+    tag="[0-9-]+_(class|all)",
+    k="[0-9]+",
+    m="[0-9]+",
+    width="[0-9]+",
+    testset="[A-Za-z0-9_]+",
+    model="[A-Za-z0-9_]+",
+
+
+def profile_json(*sections):
+    return json.dumps({k: config[k] for k in ("name",) + sections if k in config}, sort_keys=True)
+
+
+def output_dir(wildcards, output):
+    """Folder of a job's first output (run folders, the prepared data folder)."""
+    return str(Path(output[0]).parent)
+
+
+def input_dir(wildcards, input):
+    return str(Path(input[0]).parent)
+
+
+def output_root(wildcards, output):
+    """results/<profile>: the parent of the report's tables/ output."""
+    return str(Path(output[0]).parent)
+
+
+def prepare_params():
+    return {"py": PY, "profile": profile_json("data")}
+
+
+def manifest():
+    return str(PLAN.data_dir / "manifest.sha256")
+
+
+def reference_params():
+    return {"py": PY, "run": run_json(PLAN.reference_run())}
+
+
+def split_params():
+    return {"py": PY, "profile": profile_json("data", "split", "train")}
+
+
+def branch_classes(wildcards):
+    return str(PLAN.classes(len(wildcards.tag.split("_")[0].split("-"))))
+
+
+def branch_run(wildcards):
+    return run_json(PLAN.branch_run(wildcards.backbone, wildcards.tag, int(wildcards.k)))
+
+
+def baseline_run(wildcards):
+    return run_json(PLAN.baseline_run(wildcards.backbone, int(wildcards.width)))
+
+
+def classsr_branches(wildcards):
+    return [str(p) for p in PLAN.branch_models(wildcards.backbone, wildcards.variant)]
+
+
+def classsr_run(wildcards):
+    return run_json(PLAN.variant_run(wildcards.backbone, wildcards.variant, "classsr"))
+
+
+def joint_run(wildcards):
+    return run_json(PLAN.variant_run(wildcards.backbone, wildcards.variant, "joint"))
+
+
+def evaluated_checkpoint(wildcards):
+    return str(PLAN.evaluated_model(wildcards.backbone, wildcards.model)[1])
+
+
+def evaluated_arch(wildcards):
+    return PLAN.evaluated_model(wildcards.backbone, wildcards.model)[0]
+
+
+def evaluate_params():
+    return {"py": PY, "scale": PLAN.profile.data.scale, "batch": PLAN.profile.evaluate.batch_size,
+            "device": PLAN.profile.train.device}
+
+
+def evaluations():
+    return [str(p) for p in PLAN.evaluations()]
+
+
+def report_outputs():
+    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv"]

@@ -1,0 +1,36 @@
+"""Compare result CSVs (a file, or a folder mirrored by the reference folder) with reference CSVs.
+
+Exits 1 and names every drifted value (column, row keys, reference → current, tolerance); tolerances are in
+bench/compare.py: FLOPs exact, PSNR ± 0.05 dB, SSIM ± 0.002, class fractions ± 0.02.
+"""
+from __future__ import annotations
+
+import argparse
+
+from ..compare import compare, update
+
+#: The CSVs of a profile's results folder that make its regression reference.
+REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("current", help="CSV file or folder of the run to check")
+    parser.add_argument("reference", help="reference CSV file or folder (e.g. results/reference/ci)")
+    parser.add_argument("--update", action="store_true",
+                        help=f"overwrite the reference with the current {', '.join(REFERENCE_FILES)} "
+                             "(timing and provenance columns dropped)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.update:
+        for path in update(args.current, args.reference, REFERENCE_FILES):
+            print(f"wrote {path}")
+        return 0
+    problems = compare(args.current, args.reference)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} value(s) drifted from {args.reference}")
+        return 1
+    print(f"{args.current} matches {args.reference} within tolerances")
+    return 0

@@ -1,0 +1,42 @@
+"""Merge the per-image evaluation CSVs of a profile into one summary with provenance columns.
+
+Missing evaluations (runs not done yet) are listed in missing.csv beside the summary instead of failing, so a
+partial report can be rendered. Provenance: git revision, torch version, config hash, and the profile's
+departures from the paper's recipe (``scale_note``), which every caption prints.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import to_dict
+from ..dag import scale_note
+from ..provenance import provenance, write_atomic
+from .common import add_profile_arguments, plan_from
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_profile_arguments(parser)
+    parser.add_argument("--out", help="summary CSV (default: results/<name>/eval/summary.csv)")
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = plan_from(args)
+    expected = plan.evaluations()
+    found = [p for p in expected if p.is_file()]
+    missing = [p for p in expected if not p.is_file()]
+    if not found:
+        raise FileNotFoundError(f"no evaluation CSV yet among {len(expected)} expected (e.g. {expected[0]})")
+    digest = hashlib.sha256(json.dumps(to_dict(plan.profile), sort_keys=True).encode()).hexdigest()[:12]
+    summary = pd.concat([pd.read_csv(p) for p in found], ignore_index=True).assign(
+        profile=plan.profile.name, config_hash=digest, scale_note=scale_note(plan.profile), **provenance())
+    out = Path(args.out) if args.out else plan.root / "eval" / "summary.csv"
+    write_atomic(out, lambda tmp: summary.to_csv(tmp, index=False))
+    write_atomic(out.with_name("missing.csv"),
+                 lambda tmp: pd.DataFrame({"missing": [str(p) for p in missing]}).to_csv(tmp, index=False))
+    print(f"{len(found)} evaluations merged into {out}; {len(missing)} missing")
+    return 0

@@ -1,0 +1,81 @@
+"""Regression check of result CSVs against committed references, with explicit per-column tolerances.
+
+Rows are matched on their key columns; every reference column with a tolerance must agree. Timing and
+provenance columns are not compared. Tolerances (absolute): FLOPs/MACs/patch counts exact, PSNR ± 0.05 dB,
+SSIM ± 0.002, class fractions ± 0.02, class counts ± 2 % of the image's patches.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY_COLUMNS = ("backbone", "testset", "model", "variant", "image", "width", "role")
+TOLERANCES = {"flops": 0.5, "macs": 0.5, "patches": 0, "images": 0, "psnr": 0.05, "ssim": 0.002, "frac": 0.02,
+              "pct": 0.05, "params": 0}
+IGNORED = ("time", "samples_per_s", "git_rev", "torch_version", "device", "config_hash", "flag", "scale_note",
+           "profile")
+
+
+def tolerance(column: str) -> float | None:
+    if any(column.startswith(p) or p in column for p in IGNORED):
+        return None
+    if column.startswith("n_class"):
+        return -1.0  # relative to patches, handled below
+    for prefix, tol in TOLERANCES.items():
+        if prefix in column:
+            return tol
+    return None
+
+
+def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) -> list[str]:
+    keys = [c for c in KEY_COLUMNS if c in reference.columns]
+    missing_cols = [c for c in reference.columns if c not in current.columns and tolerance(c) is not None]
+    if missing_cols:
+        return [f"{name}: columns missing from the current results: {missing_cols}"]
+    merged = reference.merge(current, on=keys, how="left", suffixes=("_ref", ""), indicator=True)
+    problems = [f"{name}: row {dict(zip(keys, r))} missing" for r in
+                merged.loc[merged["_merge"] == "left_only", keys].itertuples(index=False)]
+    merged = merged[merged["_merge"] == "both"]
+    for col in reference.columns:
+        tol = tolerance(col)
+        if col in keys or tol is None:
+            continue
+        ref, cur = merged[f"{col}_ref"].astype(float), merged[col].astype(float)
+        limit = 0.02 * merged["patches"].astype(float) if tol < 0 else tol
+        bad = ~(np.isclose(ref, cur, rtol=0, atol=0) | ((ref - cur).abs() <= limit) | (ref.isna() & cur.isna()))
+        for i in np.flatnonzero(bad.to_numpy()):
+            row = merged.iloc[i]
+            problems.append(f"{name}: {col} drifted for {dict((k, row[k]) for k in keys)}: "
+                            f"{row[f'{col}_ref']} → {row[col]} (tolerance {limit if tol >= 0 else '2% of patches'})")
+    return problems
+
+
+def compare(current: str | Path, reference: str | Path) -> list[str]:
+    """Problems found comparing every CSV under ``reference`` (a file or folder) with its namesake in ``current``."""
+    current, reference = Path(current), Path(reference)
+    pairs = ([(current, reference)] if reference.is_file()
+             else [(current / p.relative_to(reference), p) for p in sorted(reference.rglob("*.csv"))])
+    if not pairs:
+        return [f"no reference CSV under {reference}"]
+    problems = []
+    for cur, ref in pairs:
+        if not cur.is_file():
+            problems.append(f"{cur} missing (reference {ref})")
+            continue
+        problems += compare_frames(pd.read_csv(cur), pd.read_csv(ref), str(ref.name))
+    return problems
+
+
+def update(current: str | Path, reference: str | Path, names: tuple[str, ...]) -> list[Path]:
+    """Write the reference CSVs ``names`` (paths relative to ``current``) without timing/provenance columns."""
+    written = []
+    for name in names:
+        df = pd.read_csv(Path(current) / name)
+        keep = [c for c in df.columns if c in KEY_COLUMNS or tolerance(c) is not None]
+        out = Path(reference) / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        df[keep].to_csv(out, index=False)
+        written.append(out)
+    return written

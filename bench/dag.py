@@ -1,0 +1,183 @@
+"""The job plan of a profile: every output path of the Snakemake DAG and the exact configuration of each job.
+
+The workflow's rules only ask this module (through ``workflow/rules/common.smk``) for paths and job
+configurations, so the DAG's logic is plain, tested Python. Paths encode the DAG (under ``results/<name>/``):
+
+    data/manifest.sha256                                  prepared data
+    runs/reference/model.pth                              stage 0 (unless split.reference_checkpoint)
+    runs/split_m{M}/classes.csv                           class split into M classes
+    runs/{backbone}/branches_{tag}/branch{k}/model.pth    branch k (tag = widths + branch data; shared by variants)
+    runs/{backbone}/baseline_w{W}/model.pth               the "-O" network of width W
+    runs/{backbone}/{variant}/{classsr|joint}/model.pth   ClassSR of a variant (main variant id: "classsr")
+    eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: "original" or a variant)
+    eval/summary.csv, tables/*, figures/*                 report
+
+A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; it transforms the profile
+(widths and so M, loss weights, joint fine-tuning, branch data) and shares every run it does not change.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from .config import to_dict
+from .models import PAPER_WIDTHS
+from .profile import AblationConfig, Profile, StageConfig
+from .train.run import RunConfig, resolve
+
+MAIN = "classsr"
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    backbone: str
+    id: str
+    profile: Profile
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(self.profile.train.backbones[self.backbone].widths or PAPER_WIDTHS[self.backbone])
+
+    @property
+    def tag(self) -> str:
+        return "-".join(map(str, self.widths)) + f"_{self.profile.train.branch_data}"
+
+    @property
+    def final_stage(self) -> str:
+        return "joint" if self.profile.train.joint else "classsr"
+
+
+def apply_ablation(profile: Profile, ab: AblationConfig) -> Profile:
+    train = profile.train
+    base = train.backbones[ab.backbone]
+    stages = dict(base.stages)  # the ablation's loss weights go last, over profile-wide and backbone overrides
+    changes = {k: getattr(ab, k) for k in ("class_weight", "average_weight") if getattr(ab, k) is not None}
+    for stage in ("classsr", "joint"):
+        stages[stage] = dataclasses.replace(stages.get(stage, StageConfig()), **changes)
+    backbone = dataclasses.replace(base, widths=ab.widths or base.widths, stages=stages)
+    train = dataclasses.replace(train, backbones={**train.backbones, ab.backbone: backbone},
+                                joint=train.joint if ab.joint is None else ab.joint,
+                                branch_data=ab.branch_data or train.branch_data)
+    widths = ab.widths or base.widths or PAPER_WIDTHS[ab.backbone]
+    return dataclasses.replace(profile, train=train,
+                               split=dataclasses.replace(profile.split, num_classes=len(widths)))
+
+
+class Plan:
+    def __init__(self, profile: Profile, root: str | Path | None = None, *, data_dir: str | Path | None = None,
+                 runs_dir: str | Path | None = None):
+        self.profile = profile
+        self.root = Path(root) if root else Path("results") / profile.name
+        self.data_dir = Path(data_dir) if data_dir else self.root / "data"
+        self.runs = Path(runs_dir) if runs_dir else self.root / "runs"
+        self.variants: dict[tuple[str, str], Variant] = {}
+        for b in profile.train.backbones:
+            self.variants[(b, MAIN)] = Variant(b, MAIN, profile)
+        for ab in profile.ablations:
+            if ab.backbone not in profile.train.backbones:
+                raise ValueError(f"ablation {ab.id!r}: backbone {ab.backbone!r} is not in train.backbones")
+            if (ab.backbone, ab.id) in self.variants:
+                raise ValueError(f"ablation id {ab.id!r} used twice for {ab.backbone} (or equals {MAIN!r})")
+            self.variants[(ab.backbone, ab.id)] = Variant(ab.backbone, ab.id, apply_ablation(profile, ab))
+
+    # ---- paths
+    def reference_model(self) -> Path:
+        if self.profile.split.reference_checkpoint:
+            return Path(self.profile.split.reference_checkpoint)
+        return self.runs / "reference" / "model.pth"
+
+    def classes(self, m: int) -> Path:
+        return self.runs / f"split_m{m}" / "classes.csv"
+
+    def branch_model(self, backbone: str, tag: str, k: int) -> Path:
+        return self.runs / backbone / f"branches_{tag}" / f"branch{k}" / "model.pth"
+
+    def baseline_model(self, backbone: str, width: int) -> Path:
+        return self.runs / backbone / f"baseline_w{width}" / "model.pth"
+
+    def variant_model(self, backbone: str, variant: str, stage: str) -> Path:
+        return self.runs / backbone / variant / stage / "model.pth"
+
+    def evaluation(self, testset: str, backbone: str, model: str) -> Path:
+        return self.root / "eval" / testset / backbone / f"{model}.csv"
+
+    # ---- job configurations
+    def _variant(self, backbone: str, variant: str) -> Variant:
+        try:
+            return self.variants[(backbone, variant)]
+        except KeyError:
+            raise KeyError(f"no variant {variant!r} for backbone {backbone!r}") from None
+
+    def _by_tag(self, backbone: str, tag: str) -> Variant:
+        for v in self.variants.values():
+            if v.backbone == backbone and v.tag == tag:
+                return v
+        raise KeyError(f"no variant of {backbone} has branches {tag!r}")
+
+    def reference_run(self) -> RunConfig:
+        return resolve(self.profile, "reference", "srresnet", data_dir=str(self.data_dir))
+
+    def branch_run(self, backbone: str, tag: str, k: int) -> RunConfig:
+        v = self._by_tag(backbone, tag)
+        return resolve(v.profile, "branch", backbone, data_dir=str(self.data_dir),
+                       classes_csv=str(self.classes(len(v.widths))), class_id=k)
+
+    def branch_models(self, backbone: str, variant: str) -> list[Path]:
+        v = self._variant(backbone, variant)
+        return [self.branch_model(backbone, v.tag, k) for k in range(len(v.widths))]
+
+    def baseline_run(self, backbone: str, width: int) -> RunConfig:
+        v = next((v for v in self.variants.values() if v.backbone == backbone and v.widths[-1] == width), None)
+        if v is None:
+            raise KeyError(f"no variant of {backbone} has widest branch {width}")
+        return resolve(v.profile, "baseline", backbone, data_dir=str(self.data_dir))
+
+    def variant_run(self, backbone: str, variant: str, stage: str) -> RunConfig:
+        v = self._variant(backbone, variant)
+        init = (self.branch_models(backbone, variant) if stage == "classsr"
+                else [self.variant_model(backbone, variant, "classsr")])
+        return resolve(v.profile, stage, backbone, data_dir=str(self.data_dir), init=tuple(map(str, init)))
+
+    def evaluated_model(self, backbone: str, model: str) -> tuple[str, Path]:
+        """(registry name, checkpoint) of an evaluated model id: ``original`` or a variant id."""
+        if model == "original":
+            return backbone, self.baseline_model(backbone, self.variants[(backbone, MAIN)].widths[-1])
+        v = self._variant(backbone, model)
+        return f"classsr_{backbone}", self.variant_model(backbone, model, v.final_stage)
+
+    # ---- targets
+    def evaluations(self) -> list[Path]:
+        models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants)
+        return [self.evaluation(t.name, b, m) for t in self.profile.data.test_sets for b, m in sorted(models)]
+
+
+def run_json(cfg: RunConfig) -> str:
+    return json.dumps(to_dict(cfg), sort_keys=True)
+
+
+def scale_note(profile: Profile) -> str:
+    """What this profile changes from the paper's recipe, for every table caption ("" at paper scale)."""
+    from .train.recipes import paper_recipe
+
+    parts = []
+    if profile.data.source != "div2k":
+        parts.append(f"training data {profile.data.source} (paper: DIV2K)")
+    overrides = [(stage, "", cfg) for stage, cfg in profile.train.stages.items()]
+    overrides += [(stage, f"{b} ", cfg) for b, bb in profile.train.backbones.items() for stage, cfg in bb.stages.items()]
+    for stage, who, cfg in overrides:
+        paper = paper_recipe(stage, "srresnet" if stage == "reference" else "fsrcnn")
+        for key in ("iterations", "batch_size"):
+            value = getattr(cfg, key)
+            if value is not None and value != paper[key]:
+                parts.append(f"{who}{stage} {key} {value} (paper {paper[key]})")
+    ref = profile.train.reference
+    if (ref.widths and ref.widths[-1] != 64) or ref.blocks not in (None, 16):
+        parts.append(f"reference MSRResNet width {ref.widths[-1] if ref.widths else 64}, {ref.blocks or 16} blocks "
+                     "(paper 64, 16)")
+    for b, cfg in profile.train.backbones.items():
+        if cfg.widths and tuple(cfg.widths) != PAPER_WIDTHS[b]:
+            parts.append(f"{b} widths {list(cfg.widths)} (paper {list(PAPER_WIDTHS[b])})")
+        if cfg.blocks is not None or cfg.groups is not None:
+            parts.append(f"{b} depth {cfg.model_kwargs()} (paper {'16 blocks' if b == 'srresnet' else '10×20'})")
+    return ("demo scale: " + "; ".join(parts)) if parts else ""

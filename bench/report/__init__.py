@@ -1,0 +1,1 @@
+"""Tables and figures rendered from stored CSVs only (never imports torch: rendering must run anywhere)."""

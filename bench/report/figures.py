@@ -1,0 +1,102 @@
+"""Figures from stored CSVs: Fig. 2-style PSNR vs FLOPs, Fig. 1-style class map, training curves, class bars."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+CLASS_COLOURS = ["#2ca02c", "#ffbf00", "#d62728", "#1f77b4", "#9467bd"]  # simple → hard (green, yellow, red, …)
+
+
+def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
+    """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow."""
+    sub = table[table["testset"] == testset]
+    palette = dict(zip(sub["backbone"].unique(), sns.color_palette("tab10")))
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    for backbone, g in sub.groupby("backbone", sort=False):
+        g = g.set_index("variant").reindex(["original", "classsr"])
+        colour = palette[backbone]
+        ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-", color=colour, alpha=0.6)
+        ax.scatter(g["flops_paper"] / 1e9, g["psnr_db"], color=colour, marker="o", label=f"{backbone} (ours)")
+        if g["paper_psnr_db"].notna().all():
+            ax.plot(g["paper_flops"] / 1e9, g["paper_psnr_db"], ":", color=colour, alpha=0.6)
+            ax.scatter(g["paper_flops"] / 1e9, g["paper_psnr_db"], facecolors="none", edgecolors=colour,
+                       marker="s", label=f"{backbone} (paper)")
+    ax.set_xscale("log")
+    ax.set_xlabel("FLOPs per 32×32 LR patch (G, paper convention)")
+    ax.set_ylabel("PSNR (dB, RGB)")
+    ax.set_title(f"{testset}: original (-O) → ClassSR")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    fig.text(0.01, 0.01, caption, fontsize=5.5, wrap=True, va="bottom")
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def class_map(sample_png: Path, routing_csv: Path, out: Path, *, scale: int = 4, patch: int = 32,
+              step: int = 28, alpha: float = 0.25) -> None:
+    """SR image with every 32×32 patch tinted by its class (the authors' mask demo, spec §5)."""
+    img = plt.imread(sample_png)[..., :3]
+    routing = pd.read_csv(routing_csv)
+    first = routing[routing["image"] == routing["image"].iloc[0]]
+    cols = (img.shape[1] // scale - patch) // step + 1
+    tint = np.zeros_like(img)
+    weight = np.zeros(img.shape[:2] + (1,))
+    for p, k in zip(first["patch"], first["class"]):
+        y, x = scale * step * (p // cols), scale * step * (p % cols)
+        tint[y:y + scale * patch, x:x + scale * patch] += matplotlib.colors.to_rgb(CLASS_COLOURS[k % 5])
+        weight[y:y + scale * patch, x:x + scale * patch] += 1
+    tint = tint / np.maximum(weight, 1)
+    fig, ax = plt.subplots(figsize=(6, 6 * img.shape[0] / img.shape[1]))
+    ax.imshow((1 - alpha) * img + alpha * tint)
+    ax.set_axis_off()
+    counts = first["class"].value_counts(normalize=True).sort_index()
+    ax.set_title("classes: " + ", ".join(f"{k}: {100 * v:.0f}%" for k, v in counts.items()) + " (0 = simple)",
+                 fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def training_curves(logs: dict[str, pd.DataFrame], out: Path) -> None:
+    """Total loss vs iteration of every ClassSR run (one panel per run)."""
+    n = max(len(logs), 1)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False)
+    for ax, (name, log) in zip(axes[0], logs.items()):
+        for col in ("loss", "l1", "class_loss", "average_loss"):
+            if col in log:
+                ax.plot(log["iteration"], log[col], label=col)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def class_distribution(rows: pd.DataFrame, out: Path) -> None:
+    """Fraction of test patches per class, per backbone and test set (ClassSR models)."""
+    frac = [c for c in rows.columns if c.startswith("frac_class")]
+    data = rows[rows["model"] == "classsr"].melt(id_vars=["backbone", "testset"], value_vars=frac,
+                                                 var_name="class", value_name="fraction").dropna()
+    grid = sns.catplot(data=data, x="backbone", y="fraction", hue="class", col="testset", kind="bar",
+                       palette=CLASS_COLOURS[: len(frac)], height=3, aspect=1.2)
+    grid.savefig(out, dpi=110)
+    plt.close(grid.figure)
+
+
+def ablation_plot(table: pd.DataFrame, out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.scatterplot(data=table, x="flops_pct", y="psnr_rgb_db", hue="model", style="backbone", ax=ax)
+    ax.set_xlabel("FLOPs (% of the original network)")
+    ax.set_ylabel("PSNR (dB, RGB)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,101 @@
+"""The job plan (bench.dag) and the Snakemake DAG: shared runs, ablation variants, dry runs of every profile."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench.dag import Plan, scale_note
+from bench.profile import load_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plan(name: str) -> Plan:
+    return Plan(load_profile(ROOT / "configs" / f"{name}.yaml"))
+
+
+def test_variants_share_what_they_do_not_change():
+    p = plan("ci")
+    assert p.branch_models("fsrcnn", "classsr") == p.branch_models("fsrcnn", "no_class_loss")
+    two = p.branch_models("fsrcnn", "two_classes")
+    assert len(two) == 2 and two[0].parent.parent.name == "branches_8-16_class"
+    assert p.branch_run("fsrcnn", "8-16_class", 1).classes_csv.endswith("split_m2/classes.csv")
+    assert p.variant_run("fsrcnn", "no_class_loss", "classsr").class_weight == 0
+    assert p.variant_run("fsrcnn", "classsr", "classsr").class_weight == 0.5
+    assert p.evaluated_model("fsrcnn", "two_classes")[1].parent.name == "joint"  # final stage of that variant
+    assert p.evaluated_model("carn", "original") == ("carn", p.baseline_model("carn", 16))
+    assert len(p.evaluations()) == 4 * 2 + 2
+
+
+def test_scale_note_names_every_reduction():
+    note = scale_note(load_profile(ROOT / "configs" / "default.yaml"))
+    assert note.startswith("demo scale:") and "branch iterations 60 (paper 500000)" in note
+    assert "fsrcnn branch iterations 400" in note and "srresnet depth {'blocks': 2}" in note
+    paper = load_profile(ROOT / "configs" / "paper.yaml")
+    assert scale_note(paper) == ""
+
+
+def _snakemake(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def _job_counts(stdout: str) -> dict[str, int]:
+    block = stdout.split("Job stats:")[1].split("\n\n")[0].splitlines()[3:]
+    return {line.split()[0]: int(line.split()[1]) for line in block if line.strip() and line.split()[0] != "total"}
+
+
+def test_default_dry_run_plans_the_whole_pipeline():
+    result = _snakemake("-n", "--cores", "8", "--forceall")
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout)
+    assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
+                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "summarize": 1, "report": 1, "flops": 1}
+
+
+@pytest.fixture(scope="module")
+def fake_div(tmp_path_factory):
+    root = tmp_path_factory.mktemp("div")
+    (root / "DIV2K" / "DIV2K_train_HR").mkdir(parents=True)
+    (root / "DIV8K").mkdir()
+    for i in range(1, 801):
+        (root / "DIV2K" / "DIV2K_train_HR" / f"{i:04d}.png").touch()
+    for i in range(1201, 1501):
+        (root / "DIV8K" / f"{i:04d}.png").touch()
+    return root
+
+
+def _paper_config(tmp_path, fake_div) -> Path:
+    raw = yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text())
+    raw["data"]["root"] = str(fake_div / "DIV2K")
+    for t in raw["data"]["test_sets"]:
+        t["root"] = str(fake_div / "DIV8K")
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_paper_dry_run_plans_the_paper_job_set(tmp_path, fake_div):
+    result = _snakemake("-n", "--cores", "8", "--configfile", str(_paper_config(tmp_path, fake_div)),
+                        "--directory", str(ROOT))
+    assert result.returncode == 0, result.stderr
+    counts = _job_counts(result.stdout)
+    # 4 backbones × 3 branches + FSRCNN ablations: 2 (M=2) + 4 (M=4) + 3 (wider) + 3 (all data) branches
+    assert counts["train_branch"] == 12 + 2 + 4 + 3 + 3
+    assert counts["split"] == 3 and counts["train_baseline"] == 4 and counts["train_joint"] == 1
+    assert counts["train_classsr"] == 4 + 7 and counts["evaluate"] == 3 * (4 + 4 + 7)
+    assert "results/paper/runs/fsrcnn/branches_16-36-46-56_class/branch3/model.pth" in result.stdout
+
+
+def test_missing_data_stops_before_any_job():
+    result = _snakemake("-n", "--cores", "1", "--configfile", "configs/paper.yaml")
+    assert result.returncode != 0
+    assert "/path/to/DIV2K does not exist (config key data.root)" in result.stdout + result.stderr
+
+
+def test_schema_rejects_unknown_top_level_keys():
+    result = _snakemake("-n", "--cores", "1", "--config", "ablation=[]")
+    assert result.returncode != 0 and "ablation" in result.stdout + result.stderr

@@ -1,0 +1,87 @@
+"""Report rendering from CSVs (no torch), Table 1 arithmetic and flags, and the regression comparison."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.compare import compare
+from bench.report import tables
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = pd.read_csv(ROOT / "results" / "paper" / "table1.csv")
+
+
+def fake_summary() -> pd.DataFrame:
+    """Two images per set; ClassSR routes 3/2/1 and 1/1/4 patches (of 6 each)."""
+    rows = []
+    for testset in ("test2k", "embedded"):
+        for backbone in ("fsrcnn", "carn"):
+            for model, costs in (("original", None), ("classsr", (1e8, 2e8, 4e8))):
+                for image, counts, psnr in (("a", (3, 2, 1), 30.0), ("b", (1, 1, 4), 26.0)):
+                    flops = 4e8 if costs is None else float(np.dot(costs, counts) / 6)
+                    row = {"testset": testset, "image": image, "backbone": backbone, "model": model,
+                           "variant": model, "patches": 6, "psnr_rgb_db": psnr + (model == "classsr") * 0.1,
+                           "psnr_y_db": psnr + 1, "ssim_rgb": 0.8, "ssim_y": 0.85, "flops_paper": flops,
+                           "macs": flops / 2, "flops_authors": flops, "time_ms": 5.0, "scale_note": "demo scale: x"}
+                    if costs is not None:
+                        row.update({f"n_class{k}": c for k, c in enumerate(counts)})
+                    rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_table1_arithmetic_and_paper_flags():
+    t1 = tables.table1(fake_summary(), PAPER)
+    c = t1[(t1["backbone"] == "fsrcnn") & (t1["testset"] == "test2k") & (t1["variant"] == "classsr")].iloc[0]
+    # patch-weighted over the set: (3·1 + 2·2 + 1·4 + 1·1 + 1·2 + 4·4)·1e8 / 12 = 2.5e8 → 62.5 % of 4e8
+    assert c["flops_paper"] == pytest.approx(2.5e8) and c["flops_pct"] == pytest.approx(62.5)
+    assert c["psnr_db"] == pytest.approx(28.1) and c["paper_psnr_db"] == 25.61
+    assert c["diff_psnr_db"] == pytest.approx(28.1 - 25.61)
+    carn = t1[(t1["backbone"] == "carn") & (t1["testset"] == "test2k") & (t1["variant"] == "classsr")].iloc[0]
+    assert carn["flag"] == "paper prints 71% but its numbers give 73%"
+    assert (t1.loc[t1["backbone"] == "fsrcnn", "flag"] == "").all()
+    assert np.isnan(t1[t1["testset"] == "embedded"]["paper_psnr_db"]).all()
+    rows = tables.dataset_rows(fake_summary())
+    frac = rows[(rows["model"] == "classsr")].iloc[0]
+    assert frac["frac_class0"] == pytest.approx(4 / 12) and frac["frac_class2"] == pytest.approx(5 / 12)
+
+
+def test_report_renders_without_torch(tmp_path):
+    summary = tmp_path / "summary.csv"
+    fake_summary().to_csv(summary, index=False)
+    code = ("import sys; from bench.cli import main; rc = main(['report', '--summary', sys.argv[1], '--paper', "
+            "sys.argv[2], '--out', sys.argv[3]]); assert 'torch' not in sys.modules, 'torch imported'; "
+            "raise SystemExit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, str(summary), str(ROOT / "results/paper/table1.csv"),
+                             str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    for name in ("tables/table1.csv", "tables/table1.md", "tables/table1.tex", "tables/ablations.csv",
+                 "figures/fig2_test2k.png", "figures/fig2_embedded.png", "figures/class_distribution.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    md = (tmp_path / "tables" / "table1.md").read_text()
+    assert "demo scale: x" in md and "paper prints 71%" in md
+
+
+def test_compare_tolerances(tmp_path):
+    ref, cur = tmp_path / "ref", tmp_path / "cur"
+    for d in (ref, cur):
+        (d / "eval").mkdir(parents=True)
+    base = fake_summary()
+    base.to_csv(ref / "eval" / "summary.csv", index=False)
+    ok = base.assign(psnr_rgb_db=base["psnr_rgb_db"] + 0.04, time_ms=99.0, scale_note="other")
+    ok.to_csv(cur / "eval" / "summary.csv", index=False)
+    assert compare(cur, ref) == []
+    bad = base.copy()
+    bad.loc[0, "psnr_rgb_db"] += 0.06
+    bad.loc[1, "flops_paper"] += 10
+    bad = bad.drop(index=5)
+    bad.to_csv(cur / "eval" / "summary.csv", index=False)
+    problems = compare(cur, ref)
+    assert any("psnr_rgb_db drifted" in p and "'image': 'a'" in p for p in problems)
+    assert any("flops_paper drifted" in p for p in problems)
+    assert any("missing" in p for p in problems) and len(problems) == 3
+    assert compare(tmp_path / "nowhere", ref)[0].endswith("(reference " + str(ref / "eval" / "summary.csv") + ")")

@@ -1,0 +1,41 @@
+rule evaluate:
+    input:
+        manifest(),
+        model=evaluated_checkpoint,
+    output:
+        csv=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.csv",
+        routing=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.routing.csv",
+        sample=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.sample.png",
+    log:
+        f"{LOGS}/eval/{{testset}}/{{backbone}}/{{model}}.log",
+    benchmark:
+        f"{LOGS}/eval/{{testset}}/{{backbone}}/{{model}}.benchmark.tsv"
+    threads: HEAVY
+    conda:
+        "../envs/bench.yaml"
+    params:
+        **evaluate_params(),
+        arch=evaluated_arch,
+        testset=f"{PLAN.data_dir}/test/{{testset}}",
+    shell:
+        "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --backbone {wildcards.backbone}"
+        " --id {wildcards.model} --testset {params.testset} --out {output.csv} --routing {output.routing}"
+        " --sample {output.sample} --batch-size {params.batch} --scale {params.scale} --device {params.device}"
+        " > {log} 2>&1"
+
+
+rule summarize:
+    input:
+        evaluations(),
+    output:
+        summary=f"{ROOT}/eval/summary.csv",
+        missing=f"{ROOT}/eval/missing.csv",
+    log:
+        f"{LOGS}/eval/summarize.log",
+    conda:
+        "../envs/bench.yaml"
+    params:
+        py=PY,
+        profile=profile_json("data", "split", "train", "ablations", "evaluate"),
+    shell:
+        "{params.py} -m bench summarize --profile-json {params.profile:q} --out {output.summary} > {log} 2>&1"
