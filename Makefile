@@ -24,6 +24,7 @@ unit: install
 ci-regression: install
 	rm -rf results/ci logs/ci
 	$(PY) -m snakemake --cores $(CORES) --configfile configs/ci.yaml
+	$(PY) -m snakemake --configfile configs/ci.yaml --report results/ci/report.html
 	$(PY) -m bench compare results/ci results/reference/ci
 
 test: unit ci-regression

@@ -27,6 +27,8 @@ from .profile import AblationConfig, Profile, StageConfig
 from .train.run import RunConfig, resolve
 
 MAIN = "classsr"
+#: How the authors spell the backbones in their file names.
+OFFICIAL_NAMES = {"fsrcnn": "FSRCNN", "carn": "CARN", "srresnet": "SRResNet", "rcan": "RCAN"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,8 +141,21 @@ class Plan:
                 else [self.variant_model(backbone, variant, "classsr")])
         return resolve(v.profile, stage, backbone, data_dir=str(self.data_dir), init=tuple(map(str, init)))
 
+    def official_model(self, backbone: str, model: str) -> Path:
+        """An authors' checkpoint of an official-checkpoint profile; a missing file names the config key."""
+        off = self.profile.official
+        key = "original" if model == "original" else "classsr"
+        path = Path(off.folder) / getattr(off, key).format(name=OFFICIAL_NAMES[backbone])
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found (config keys official.folder and official.{key}); the "
+                                    "authors' checkpoints are linked from the ClassSR repository README")
+        return path
+
     def evaluated_model(self, backbone: str, model: str) -> tuple[str, Path]:
         """(registry name, checkpoint) of an evaluated model id: ``original`` or a variant id."""
+        if self.profile.official.folder:
+            name = backbone if model == "original" else f"classsr_{backbone}"
+            return name, self.official_model(backbone, model)
         if model == "original":
             return backbone, self.baseline_model(backbone, self.variants[(backbone, MAIN)].widths[-1])
         v = self._variant(backbone, model)

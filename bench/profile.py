@@ -30,7 +30,7 @@ class TestSetConfig:
 class DataConfig:
     """Training HR source and degradation (spec §4): MATLAB bicubic, augmentation scales, sub-image grid."""
 
-    source: Literal["embedded", "folder", "div2k"] = "embedded"
+    source: Literal["embedded", "folder", "div2k", "none"] = "embedded"  # none: evaluation-only profiles
     root: str | None = None
     scale: int = 4
     aug_scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
@@ -140,6 +140,16 @@ class AblationConfig:
 
 
 @dataclass(frozen=True)
+class OfficialConfig:
+    """Evaluate the authors' released checkpoints instead of training (``folder`` set): file names per backbone,
+    ``{name}`` = FSRCNN, CARN, SRResNet or RCAN. The "-O" file name is not fixed by the authors: set it."""
+
+    folder: str | None = None
+    classsr: str = "ClassSR_{name}.pth"
+    original: str = "{name}_O.pth"
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     batch_size: int = 64      # patches per forward pass during evaluation
     coverage: Literal["paper", "full"] = "paper"
@@ -153,6 +163,11 @@ class Profile:
     train: TrainConfig = TrainConfig()
     ablations: tuple[AblationConfig, ...] = ()
     evaluate: EvalConfig = EvalConfig()
+    official: OfficialConfig = OfficialConfig()
+
+    def __post_init__(self):
+        if self.official.folder and self.ablations:
+            raise ValueError("ablations need training; an official-checkpoint profile (official.folder) has none")
 
 
 def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:

@@ -99,3 +99,62 @@ def test_missing_data_stops_before_any_job():
 def test_schema_rejects_unknown_top_level_keys():
     result = _snakemake("-n", "--cores", "1", "--config", "ablation=[]")
     assert result.returncode != 0 and "ablation" in result.stdout + result.stderr
+
+
+def test_paper_eval_dry_run_trains_nothing(tmp_path):
+    import numpy as np
+    from skimage import io
+
+    raw = yaml.safe_load((ROOT / "configs" / "paper_eval.yaml").read_text())
+    for t in raw["data"]["test_sets"]:
+        for sub in ("HR", "LR"):
+            (tmp_path / t["name"] / sub / "X4").mkdir(parents=True)
+        io.imsave(tmp_path / t["name"] / "HR" / "X4" / "1.png", np.zeros((128, 128, 3), np.uint8), check_contrast=False)
+        io.imsave(tmp_path / t["name"] / "LR" / "X4" / "1.png", np.zeros((32, 32, 3), np.uint8), check_contrast=False)
+        t["root"] = str(tmp_path / t["name"])
+    raw["official"]["folder"] = str(tmp_path / "pretrained")
+    path = tmp_path / "paper_eval.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    missing = _snakemake("-n", "--cores", "1", "--configfile", str(path))
+    assert missing.returncode != 0 and "FSRCNN_O.pth not found (config keys official.folder and official.original)" in (
+        missing.stdout + missing.stderr)
+    (tmp_path / "pretrained").mkdir()
+    for name in ("FSRCNN", "CARN", "SRResNet", "RCAN"):
+        (tmp_path / "pretrained" / f"ClassSR_{name}.pth").touch()
+        (tmp_path / "pretrained" / f"{name}_O.pth").touch()
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = _job_counts(result.stdout)
+    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "summarize": 1, "report": 1, "flops": 1}
+
+
+def test_slurm_profile_dry_run(tmp_path, fake_div):
+    result = _snakemake("-n", "--profile", "workflow/profiles/slurm", "--configfile",
+                        str(_paper_config(tmp_path, fake_div)), "--directory", str(ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _job_counts(result.stdout)["train_branch"] == 24
+
+
+def test_committed_schema_is_generated_and_complete():
+    from bench.commands.schema import render
+
+    assert (ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text() == render(), \
+        "regenerate with: python -m bench schema --out workflow/schemas/config.schema.yaml"
+    schema = yaml.safe_load(render())
+
+    def walk(node, path):
+        if node.get("type") == "object" and "properties" in node:
+            assert node["additionalProperties"] is False, path
+            for key, prop in node["properties"].items():
+                assert prop.get("description"), f"{path}.{key}"
+                assert "default" in prop or key in node.get("required", []), f"{path}.{key}"
+                walk(prop, f"{path}.{key}")
+        for sub in node.get("anyOf", []) + ([node["items"]] if isinstance(node.get("items"), dict) else []):
+            walk(sub, path)
+
+    walk(schema, "config")
+
+
+def test_schema_names_nested_typos():
+    result = _snakemake("-n", "--cores", "1", "--config", 'train={"stages": {"branch": {"iteratons": 3}}}')
+    assert result.returncode != 0 and "'iteratons' was unexpected" in result.stdout + result.stderr

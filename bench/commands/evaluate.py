@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+import torch
+
 from ..evaluate import evaluate
 from ..models import load_official
 from ..provenance import write_atomic
@@ -31,9 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     limit_threads()
-    model = load_official(args.arch, args.model, scale=args.scale).to(pick_device(args.device))
+    device = pick_device(args.device)
+    model = load_official(args.arch, args.model, scale=args.scale).to(device)
     df = evaluate(model, backbone=args.backbone, model_id=args.id, testset=args.testset,
                   batch_size=args.batch_size, routing_out=args.routing, sample_out=args.sample)
+    df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
     print(df[["image", "psnr_rgb_db", "patches", "flops_paper", "time_ms"]].to_string(index=False))
     return 0

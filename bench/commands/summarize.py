@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no evaluation CSV yet among {len(expected)} expected (e.g. {expected[0]})")
     digest = hashlib.sha256(json.dumps(to_dict(plan.profile), sort_keys=True).encode()).hexdigest()[:12]
     summary = pd.concat([pd.read_csv(p) for p in found], ignore_index=True).assign(
-        profile=plan.profile.name, config_hash=digest, scale_note=scale_note(plan.profile), **provenance())
+        profile=plan.profile.name, config_hash=digest, scale_note=scale_note(plan.profile),
+        **{k: v for k, v in provenance().items() if k != "device"})  # device: recorded by each evaluation
     out = Path(args.out) if args.out else plan.root / "eval" / "summary.csv"
     write_atomic(out, lambda tmp: summary.to_csv(tmp, index=False))
     write_atomic(out.with_name("missing.csv"),

@@ -38,6 +38,8 @@ def crop_starts(size: int, crop: int, step: int, thresh: int) -> list[int]:
 
 
 def train_refs(cfg: DataConfig) -> list[sources.ImageRef]:
+    if cfg.source == "none":
+        return []
     if cfg.source == "embedded":
         return sources.embedded("train")
     if cfg.source == "folder":
@@ -137,9 +139,11 @@ def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        index, skipped = prepare_train(cfg, tmp)
-        summary = [{"set": "train", "images": index["image"].nunique(), "subimages": len(index),
-                    "skipped": len(skipped)}]
+        summary = []
+        if cfg.source != "none":
+            index, skipped = prepare_train(cfg, tmp)
+            summary.append({"set": "train", "images": index["image"].nunique(), "subimages": len(index),
+                            "skipped": len(skipped)})
         for t in cfg.test_sets:
             pairs = prepare_test(t, cfg.scale, tmp)
             (tmp / "test" / t.name).mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.dag import Plan, run_json
@@ -15,6 +16,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 PLAN = Plan(load_profile(None, config))
 check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
+for _backbone, _model in PLAN.variants:  # and so do missing official checkpoints (paper_eval)
+    PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
 ROOT = str(PLAN.root)
 LOGS = f"logs/{PLAN.profile.name}"
 TESTSETS = [t.name for t in PLAN.profile.data.test_sets]
@@ -22,7 +25,10 @@ PY = sys.executable
 # Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
 # oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
 # machine's cores). On a cluster, set-threads in the executor profile decides.
-HEAVY = max(1, workflow.cores or 1)
+try:
+    HEAVY = max(1, workflow.cores or 1)
+except WorkflowError:  # --report and --lint define no cores
+    HEAVY = 1
 
 
 wildcard_constraints:

@@ -32,6 +32,8 @@ rule summarize:
         missing=f"{ROOT}/eval/missing.csv",
     log:
         f"{LOGS}/eval/summarize.log",
+    benchmark:
+        f"{LOGS}/eval/summarize.benchmark.tsv",
     conda:
         "../envs/bench.yaml"
     params:

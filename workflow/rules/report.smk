@@ -17,6 +17,8 @@ rule report:
         ),
     log:
         f"{LOGS}/report.log",
+    benchmark:
+        f"{LOGS}/report.benchmark.tsv",
     conda:
         "../envs/bench.yaml"
     params:
@@ -31,6 +33,8 @@ rule flops:
         report(f"{ROOT}/flops/flops.csv", caption="../report/flops.rst", category="FLOPs"),
     log:
         f"{LOGS}/flops/flops.log",
+    benchmark:
+        f"{LOGS}/flops/flops.benchmark.tsv",
     conda:
         "../envs/bench.yaml"
     params:

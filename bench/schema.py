@@ -1,0 +1,127 @@
+"""JSON schema of the workflow config, generated from the profile dataclasses (one source of truth).
+
+Every key gets its type, default and a description; every object rejects unknown keys. The committed
+``workflow/schemas/config.schema.yaml`` is this output (``python -m bench schema --out …``; a test keeps them equal).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+
+from .config import to_dict
+from .profile import Profile
+
+DOCS = {
+    "Profile.name": "Profile name; outputs go to results/<name>/ and logs/<name>/.",
+    "Profile.data": "Training HR source, degradation and test sets (spec §4).",
+    "Profile.split": "Class split of the training sub-images by reference-network PSNR.",
+    "Profile.train": "Training stages; every value not set is the paper's recipe (spec §3.2).",
+    "Profile.ablations": "ClassSR variants, each a run id with overridden settings (spec §7).",
+    "Profile.evaluate": "Evaluation settings.",
+    "Profile.official": "Evaluate the authors' released checkpoints instead of training.",
+    "DataConfig.source": "Training HR images: embedded (offline default), folder, div2k, or none (evaluation only).",
+    "DataConfig.root": "Folder of the training source (folder: the images; div2k: holds DIV2K_train_HR/).",
+    "DataConfig.scale": "SR scale factor (the paper: 4).",
+    "DataConfig.aug_scales": "Rescaling factors of the training HR images (MATLAB bicubic), paper {1, .9, .8, .7, .6}.",
+    "DataConfig.lr_patch": "LR sub-image side in pixels (paper 32).",
+    "DataConfig.lr_step": "LR sub-image step in pixels (paper 16).",
+    "DataConfig.lr_thresh": "Add an edge-flush sub-image when the uncovered remainder exceeds this (paper 12).",
+    "DataConfig.test_sets": "Test sets evaluated by the workflow.",
+    "DataConfig.jobs": "Processes used to prepare the training images.",
+    "TestSetConfig.name": "Test-set name (folder and table label), e.g. test2k.",
+    "TestSetConfig.source": "embedded, folder, div2k (0801-0900), div8k (first-last) or processed (HR/X4, LR/X4).",
+    "TestSetConfig.root": "Folder of the source (not needed for embedded).",
+    "TestSetConfig.first": "First DIV8K index (div8k only), e.g. 1201.",
+    "TestSetConfig.last": "Last DIV8K index (div8k only), e.g. 1300.",
+    "TestSetConfig.downscale": "MATLAB-bicubic factor applied to the HR first (Test2K 0.25, Test4K 0.5, Test8K 1).",
+    "SplitConfig.num_classes": "Number of classes M (= branches).",
+    "SplitConfig.thresholds": "paper (27.16882/35.149761 dB), quantile, auto (paper on DIV2K) or M-1 ascending dB.",
+    "SplitConfig.reference_checkpoint": "MSRResNet checkpoint (authors' format) to split with; null = train stage 0.",
+    "SplitConfig.batch_size": "Sub-images per forward pass of the reference network.",
+    "TrainConfig.seed": "Random seed (the authors': 10).",
+    "TrainConfig.device": "auto (CUDA when present), cpu, or cuda[:N].",
+    "TrainConfig.amp": "bfloat16 mixed precision on CUDA.",
+    "TrainConfig.compile": "torch.compile the networks.",
+    "TrainConfig.loader_workers": "Batch-building processes (0 = in the training process).",
+    "TrainConfig.log_every": "Iterations between train_log.csv rows.",
+    "TrainConfig.checkpoint_every": "Iterations between resumable checkpoints.",
+    "TrainConfig.joint": "Run stage 3, joint fine-tuning of classifier and branches.",
+    "TrainConfig.branch_data": "Pretrain branch k on class-k data (paper) or on all data (ablation).",
+    "TrainConfig.reference": "The reference MSRResNet of the class split (paper: width 64, 16 blocks).",
+    "TrainConfig.backbones": "Backbones to run, with their branch widths and depth (demo reductions).",
+    "TrainConfig.stages": "Overrides of the paper recipe per stage (reference, branch, baseline, classsr, joint).",
+    "BackboneConfig.widths": "Branch widths, simple to hard; the last is the original (-O) network.",
+    "BackboneConfig.blocks": "Residual blocks (SRResNet 16, RCAN 20 per group); fewer = demo reduction.",
+    "BackboneConfig.groups": "RCAN residual groups (paper 10); fewer = demo reduction.",
+    "BackboneConfig.stages": "Per-backbone overrides of the stage recipes, applied over train.stages.",
+    "StageConfig.iterations": "Training iterations.",
+    "StageConfig.batch_size": "Sub-images per iteration.",
+    "StageConfig.lr": "Initial learning rate (Adam).",
+    "StageConfig.eta_min": "Minimum learning rate of the cosine schedule.",
+    "StageConfig.periods": "Cosine periods (iterations).",
+    "StageConfig.restarts": "Iterations at which the cosine schedule restarts.",
+    "StageConfig.restart_weights": "Learning-rate multiplier at each restart.",
+    "StageConfig.l1_weight": "Weight of the L1 image loss (ClassSR: 1000; RCAN 4 on 0-255).",
+    "StageConfig.class_weight": "Weight of the Class-Loss (paper 0.5; 0 = off).",
+    "StageConfig.average_weight": "Weight of the Average-Loss (paper 3; 0 = off).",
+    "AblationConfig.id": "Run id of the variant (tables and folders).",
+    "AblationConfig.backbone": "Backbone of the variant.",
+    "AblationConfig.widths": "Branch widths (their number sets the number of classes).",
+    "AblationConfig.class_weight": "Class-Loss weight of the variant (0 = off).",
+    "AblationConfig.average_weight": "Average-Loss weight of the variant (0 = off).",
+    "AblationConfig.joint": "Joint fine-tuning for this variant.",
+    "AblationConfig.branch_data": "Branch pretraining data of this variant: class or all.",
+    "EvalConfig.batch_size": "Patches per forward pass during evaluation.",
+    "EvalConfig.coverage": "paper (the authors' grid, remainder dropped) or full (edge-flush patches).",
+    "OfficialConfig.folder": "Folder of the authors' .pth files; set = evaluate them instead of training.",
+    "OfficialConfig.classsr": "File name of a ClassSR checkpoint; {name} = FSRCNN, CARN, SRResNet or RCAN.",
+    "OfficialConfig.original": "File name of an original (-O) checkpoint; {name} as above.",
+}
+_SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean"}
+
+
+def type_schema(hint) -> dict:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [type_schema(a) for a in args if a is not type(None)]
+        schema = options[0] if len(options) == 1 else {"anyOf": options}
+        if type(None) in args:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        return schema
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin is tuple:
+        return {"type": "array", "items": type_schema(args[0])}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": type_schema(args[1])}
+    if dataclasses.is_dataclass(hint):
+        return object_schema(hint)
+    return {"type": _SCALARS[hint]}
+
+
+def object_schema(cls) -> dict:
+    hints = typing.get_type_hints(cls)
+    props, required = {}, []
+    for f in dataclasses.fields(cls):
+        key = f"{cls.__name__}.{f.name}"
+        if key not in DOCS:
+            raise KeyError(f"config key {key} has no description in bench.schema.DOCS")
+        prop = {**type_schema(hints[f.name]), "description": DOCS[key]}
+        if f.default is not dataclasses.MISSING:
+            prop["default"] = to_dict(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            prop["default"] = to_dict(f.default_factory())
+        else:
+            required.append(f.name)
+        props[f.name] = prop
+    schema = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def config_schema() -> dict:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "description": "classsr-bench workflow profile (generated from bench.profile by `python -m bench "
+                           "schema`; do not edit by hand)", **object_schema(Profile)}
