@@ -179,7 +179,8 @@ def scale_note(profile: Profile) -> str:
     if profile.data.source != "div2k":
         parts.append(f"training data {profile.data.source} (paper: DIV2K)")
     overrides = [(stage, "", cfg) for stage, cfg in profile.train.stages.items()]
-    overrides += [(stage, f"{b} ", cfg) for b, bb in profile.train.backbones.items() for stage, cfg in bb.stages.items()]
+    overrides += [(stage, f"{b} ", cfg) for b, bb in profile.train.backbones.items()
+                  for stage, cfg in bb.stages.items()]
     for stage, who, cfg in overrides:
         paper = paper_recipe(stage, "srresnet" if stage == "reference" else "fsrcnn")
         for key in ("iterations", "batch_size"):

@@ -62,7 +62,8 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
         raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
     c = model.scale
     n = len(make_grid(lr.shape[1], lr.shape[2]))
-    return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=c), "psnr_y_db": psnr(sr_img, gt, crop_border=c, y_channel=True),
+    return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=c),
+            "psnr_y_db": psnr(sr_img, gt, crop_border=c, y_channel=True),
             "ssim_rgb": ssim(sr_img, gt, crop_border=c), "ssim_y": ssim(sr_img, gt, crop_border=c, y_channel=True),
             "time_ms": elapsed_ms, "patches": n, "classes": classes, "sr": sr}
 

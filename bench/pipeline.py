@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import split
-from .data.subimages import SubImages
 from .dag import Plan, Variant
+from .data.subimages import SubImages
 from .models import load_official
 from .profile import Profile
 from .train.trainer import pick_device, train

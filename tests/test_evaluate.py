@@ -10,7 +10,7 @@ from conftest import tiny_kwargs
 from bench import flops
 from bench.evaluate import evaluate
 from bench.inference import upscale
-from bench.models import build, export_official
+from bench.models import build
 from bench.tiling import Stitcher, extract, make_grid
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import tiny_kwargs
 
-from bench.models import CheckpointError, PAPER_WIDTHS, build, export_official, load_official
+from bench.models import PAPER_WIDTHS, CheckpointError, build, export_official, load_official
 
 KEY_COUNTS = {"fsrcnn": 20, "carn": 102, "srresnet": 74, "rcan": 1634,
               "classsr_fsrcnn": 72, "classsr_carn": 318, "classsr_srresnet": 234, "classsr_rcan": 4914}

@@ -85,3 +85,20 @@ def test_compare_tolerances(tmp_path):
     assert any("flops_paper drifted" in p for p in problems)
     assert any("missing" in p for p in problems) and len(problems) == 3
     assert compare(tmp_path / "nowhere", ref)[0].endswith("(reference " + str(ref / "eval" / "summary.csv") + ")")
+
+
+def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
+    from bench.cli import main
+
+    one = fake_summary()
+    one = one[(one["testset"] == "embedded") & (one["backbone"] == "fsrcnn") & (one["model"] == "original")]
+    (tmp_path / "eval" / "embedded" / "fsrcnn").mkdir(parents=True)
+    one.drop(columns="scale_note").to_csv(tmp_path / "eval" / "embedded" / "fsrcnn" / "original.csv", index=False)
+    assert main(["summarize", "--config", str(ROOT / "configs" / "ci.yaml"), "--root", str(tmp_path)]) == 0
+    missing = pd.read_csv(tmp_path / "eval" / "missing.csv")["missing"].tolist()
+    assert len(missing) == 9 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)
+    assert main(["report", "--summary", str(tmp_path / "eval" / "summary.csv"), "--paper",
+                 str(ROOT / "results" / "paper" / "table1.csv"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "missing evaluations" in out and "classsr.csv" in out
+    assert (tmp_path / "tables" / "table1.md").is_file()

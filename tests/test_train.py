@@ -80,7 +80,8 @@ def test_resumed_run_equals_uninterrupted(prepared, chain, tmp_path, backbone, s
     runs = chain[2]
     out = chain[3]
     init = tuple(str(out[f"{backbone}/classsr/branch{k}"]) for k in range(3)) if stage == "classsr" else ()
-    cfg = _branch_cfg(prepared, runs / "split_m3" / "classes.csv", backbone, stage, class_id=1 if stage == "branch" else None,
+    cfg = _branch_cfg(prepared, runs / "split_m3" / "classes.csv", backbone, stage,
+                      class_id=1 if stage == "branch" else None,
                       init=init)
     whole = train(cfg, tmp_path / "whole")
     train(cfg, tmp_path / "cut", stop_after=3)  # "killed" after iteration 3; last checkpoint at 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+
 import yaml
 
 from ..config import merge
@@ -16,8 +17,9 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile-json", help="the profile as JSON instead of --config (used by the workflow)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a profile value, e.g. --set train.stages.branch.iterations=50 (repeatable)")
-    parser.add_argument("--data", help="prepared data folder (default: results/<profile name>/data)")
-    parser.add_argument("--runs", help="training runs folder (default: results/<profile name>/runs)")
+    parser.add_argument("--root", help="results folder of the profile (default: results/<profile name>)")
+    parser.add_argument("--data", help="prepared data folder (default: <root>/data)")
+    parser.add_argument("--runs", help="training runs folder (default: <root>/runs)")
 
 
 def parse_sets(items: list[str]) -> dict:
@@ -45,7 +47,7 @@ def plan_from(args: argparse.Namespace):
     """The job plan of the profile, with the data/runs folders of the command line."""
     from ..dag import Plan  # imported here: it pulls in torch, which the report verb must not
 
-    return Plan(profile_from(args), data_dir=args.data, runs_dir=args.runs)
+    return Plan(profile_from(args), args.root, data_dir=args.data, runs_dir=args.runs)
 
 
 def limit_threads() -> None:

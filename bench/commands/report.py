@@ -42,10 +42,20 @@ def run(args: argparse.Namespace) -> int:
     ab = tables.ablation_table(summary)
     ab.to_csv(out / "tables" / "ablations.csv", index=False)
     _write(out / "tables" / "ablations.md", tables.markdown(ab, "Ablations: every ClassSR variant. " + note))
-    figures.ablation_plot(ab, out / "figures" / "ablations.png")
-    figures.class_distribution(tables.dataset_rows(summary), out / "figures" / "class_distribution.png")
+    rows = tables.dataset_rows(summary)
+    skipped = []
+    if len(ab):
+        figures.ablation_plot(ab, out / "figures" / "ablations.png")
+    else:
+        skipped.append("ablations.png (no ClassSR evaluation)")
+    if (rows["model"] == "classsr").any():
+        figures.class_distribution(rows, out / "figures" / "class_distribution.png")
+    else:
+        skipped.append("class_distribution.png (no ClassSR evaluation)")
     _class_maps(summary, out)
     _curves(out)
+    for name in skipped:
+        print(f"not rendered: {name}")
     missing = out / "eval" / "missing.csv"
     if missing.is_file() and len(pd.read_csv(missing)):
         print(f"missing evaluations (rendered without them):\n{pd.read_csv(missing).to_string(index=False)}")

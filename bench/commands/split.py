@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from ..pipeline import class_split
-from .common import limit_threads, add_profile_arguments, plan_from
+from .common import add_profile_arguments, limit_threads, plan_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from ..pipeline import run_all
 from ..profile import STAGES
 from ..train.run import RunConfig
 from ..train.trainer import train
-from .common import limit_threads, add_profile_arguments, plan_from
+from .common import add_profile_arguments, limit_threads, plan_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

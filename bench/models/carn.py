@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import infer_scale, shape_of, MeanShift, check_rgb_batch, check_scale, check_width
+from .common import MeanShift, check_rgb_batch, check_scale, check_width, infer_scale, shape_of
 from .registry import register
 
 GROUP = 4

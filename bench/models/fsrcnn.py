@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import shape_of, check_rgb_batch, check_scale, check_width, init_scaled_kaiming
+from .common import check_rgb_batch, check_scale, check_width, init_scaled_kaiming, shape_of
 from .registry import register
 
 KERNEL = 9

@@ -11,7 +11,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import count_indices, infer_scale, shape_of, MeanShift, check_rgb_batch, check_scale, check_width, init_scaled_kaiming
+from .common import (
+    MeanShift,
+    check_rgb_batch,
+    check_scale,
+    check_width,
+    count_indices,
+    infer_scale,
+    init_scaled_kaiming,
+    shape_of,
+)
 from .registry import register
 
 RGB_RANGE = 255.0

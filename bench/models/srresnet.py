@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .common import count_indices, infer_scale, shape_of, check_rgb_batch, check_scale, check_width, init_scaled_kaiming
+from .common import check_rgb_batch, check_scale, check_width, count_indices, infer_scale, init_scaled_kaiming, shape_of
 from .registry import register
 
 
