@@ -20,6 +20,7 @@ VERBS = {
     "summarize": ("bench.commands.summarize", "merge evaluation CSVs into one summary with provenance"),
     "report": ("bench.commands.report", "render tables and figures from stored CSVs (no torch)"),
     "compare": ("bench.commands.compare", "compare result CSVs with a reference within tolerances"),
+    "perf": ("bench.commands.perf", "latency benchmark: per-patch loop, batched engine, whole image, vs FLOPs"),
     "schema": ("bench.commands.schema", "the workflow config's JSON schema, generated from the profile"),
 }
 

@@ -86,3 +86,14 @@ def prepared(hr_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("prep") / "data"
     prepare(load_profile(None, raw).data, out)
     return raw, out
+
+
+def assert_same_8bit(a, b):
+    """Equal up to rare one-level 8-bit rounding flips: a batch of 64 and a batch of 1 can differ in the last float
+    bit, which flips round() exactly at .5 for a handful of pixels (then halved by overlap averaging)."""
+    import torch
+
+    diff = (a - b).abs()
+    assert diff.max().item() <= 1 / 255 + 1e-6
+    assert (diff > 1e-6).float().mean().item() < 1e-4
+    assert torch.isfinite(a).all()

@@ -1,0 +1,76 @@
+"""Latency benchmark: wall time of ClassSR and the original network on one large image, next to FLOPs.
+
+For each backbone (paper widths, random seeded weights; depth as given): modes per_patch (the authors' loop),
+batched (this suite's engine) and whole (original network on the full image); ClassSR with its own routing and
+forced mixes (simple, hard, mix = 50/20/30). Warm-up, then --repeats runs; median/min/max ms, Mpx/s, FLOPs and
+MACs per patch, achieved GFLOP/s, speed-up vs the original and vs the true-MAC ratio, environment columns.
+"""
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import torch
+
+from ..images import read_image, to_tensor
+from ..models import PAPER_WIDTHS, build
+from ..perf import add_ratios, benchmark, environment
+from ..provenance import provenance, write_atomic
+from ..train.trainer import pick_device
+from .common import limit_threads
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backbones", nargs="+", default=list(PAPER_WIDTHS), choices=list(PAPER_WIDTHS))
+    parser.add_argument("--image", help="LR image to super-resolve (default: the embedded 'rocket' photo as LR)")
+    parser.add_argument("--crop", help="crop the LR image to HxW pixels (top-left), e.g. 200x300")
+    parser.add_argument("--modes", nargs="+", default=["per_patch", "batched", "whole"])
+    parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--srresnet-blocks", type=int, default=16, help="depth (paper 16; fewer for quick runs)")
+    parser.add_argument("--rcan-groups", type=int, default=10)
+    parser.add_argument("--rcan-blocks", type=int, default=20)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", help="CSV to write")
+
+
+def _lr(args) -> torch.Tensor:
+    if args.image:
+        img = read_image(args.image)
+    else:
+        from skimage import data
+
+        img = data.rocket()
+    lr = to_tensor(img, name=args.image or "rocket")
+    if args.crop:
+        h, w = (int(v) for v in args.crop.lower().split("x"))
+        lr = lr[:, :h, :w]
+    return lr
+
+
+def run(args: argparse.Namespace) -> int:
+    limit_threads()
+    device, lr = pick_device(args.device), _lr(args)
+    depth = {"srresnet": {"blocks": args.srresnet_blocks},
+             "rcan": {"groups": args.rcan_groups, "blocks": args.rcan_blocks}}
+    rows = []
+    for backbone in args.backbones:
+        torch.manual_seed(0)
+        kw = depth.get(backbone, {})
+        original = build(backbone, width=PAPER_WIDTHS[backbone][-1], **kw).to(device).eval()
+        classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
+        for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,
+                             warmup=args.warmup, batch_size=args.batch_size):
+            rows.append({"backbone": backbone, **row, **{k: str(v) for k, v in kw.items()}})
+            print(f"{backbone:9s} {row['model']:8s} {row['mode']:9s} {row['mix']:6s} {row['time_ms']:10.1f} ms",
+                  flush=True)
+    df = add_ratios(pd.DataFrame(rows)).assign(lr_height=lr.shape[1], lr_width=lr.shape[2], **environment(device),
+                                               git_rev=provenance()["git_rev"])
+    shown = ["backbone", "model", "mode", "mix", "time_ms", "mpix_per_s", "macs", "gflops_per_s",
+             "speedup_vs_original", "mac_ratio", "speedup_over_mac_ratio"]
+    print(df[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    if args.out:
+        write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
+    return 0

@@ -1,0 +1,42 @@
+"""The latency benchmark's correctness (never its timings): modes agree, forced mixes are honoured, columns."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from conftest import assert_same_8bit, tiny_kwargs
+
+from bench.inference import upscale
+from bench.models import build
+from bench.perf import add_ratios, benchmark, forced_route, per_patch
+
+
+def test_forced_mixes():
+    mix = forced_route(100, 3, "mix")
+    assert torch.bincount(mix, minlength=3).tolist() == [50, 20, 30]
+    assert forced_route(7, 3, "simple").tolist() == [0] * 7 and forced_route(7, 3, "hard").tolist() == [2] * 7
+    assert torch.equal(forced_route(50, 3, "mix"), forced_route(50, 3, "mix"))  # seeded
+    with pytest.raises(ValueError, match="3 fractions for 2 classes"):
+        forced_route(10, 2, "mix")
+
+
+def test_per_patch_mode_equals_the_engine():
+    model = build("classsr_carn", **tiny_kwargs("classsr_carn")).eval()
+    lr = torch.rand(3, 64, 90)
+    assert_same_8bit(per_patch(model, lr), upscale(model, lr)[0])
+    route = forced_route(6, 3, "mix")
+    assert_same_8bit(per_patch(model, lr, route), upscale(model, lr, route=route)[0])
+
+
+def test_benchmark_rows_and_ratios():
+    original = build("fsrcnn", width=12).eval()
+    classsr = build("classsr_fsrcnn", **tiny_kwargs("classsr_fsrcnn")).eval()
+    rows = benchmark(original, classsr, torch.rand(3, 60, 88), repeats=1, warmup=0)
+    df = add_ratios(pd.DataFrame(rows).assign(backbone="fsrcnn"))
+    assert len(df) == 2 + 1 + 4 + 1  # per_patch ×2, batched original, 4 ClassSR mixes, whole
+    simple = df[(df["mode"] == "batched") & (df["mix"] == "simple")].iloc[0]
+    hard = df[(df["mode"] == "batched") & (df["mix"] == "hard")].iloc[0]
+    assert simple["macs"] < hard["macs"] and simple["patches"] == 6
+    base = df[(df["model"] == "original") & (df["mode"] == "batched")].iloc[0]
+    assert base["speedup_vs_original"] == 1 and base["mac_ratio"] == 1
+    assert (df["time_ms"] > 0).all() and (df["gflops_per_s"] > 0).all()
