@@ -40,3 +40,18 @@ def test_benchmark_rows_and_ratios():
     base = df[(df["model"] == "original") & (df["mode"] == "batched")].iloc[0]
     assert base["speedup_vs_original"] == 1 and base["mac_ratio"] == 1
     assert (df["time_ms"] > 0).all() and (df["gflops_per_s"] > 0).all()
+
+
+def test_batch_size_is_measured_once_and_auto_matches_fixed():
+    from bench.inference import CANDIDATES, tune_batch_size
+
+    net = build("fsrcnn", width=12).eval()
+    calls = []
+    net.register_forward_hook(lambda *_: calls.append(1))
+    size = tune_batch_size(net, candidates=(1, 4, 16))
+    assert size in (1, 4, 16) and len(calls) == 3 * 3  # warm-up + 2 timed runs per candidate
+    assert tune_batch_size(net, candidates=(1, 4, 16)) == size and len(calls) == 9  # cached
+    model = build("classsr_fsrcnn", **tiny_kwargs("classsr_fsrcnn")).eval()
+    lr = torch.rand(3, 70, 90)
+    assert_same_8bit(upscale(model, lr, batch_size="auto")[0], upscale(model, lr, batch_size=7)[0])
+    assert set(CANDIDATES) >= {1, 64}

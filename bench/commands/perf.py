@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--batch-size", default="auto",
+                        help="patches per forward pass: an int, or auto (measured per branch; default)")
     parser.add_argument("--srresnet-blocks", type=int, default=16, help="depth (paper 16; fewer for quick runs)")
     parser.add_argument("--rcan-groups", type=int, default=10)
     parser.add_argument("--rcan-blocks", type=int, default=20)
@@ -61,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
         kw = depth.get(backbone, {})
         original = build(backbone, width=PAPER_WIDTHS[backbone][-1], **kw).to(device).eval()
         classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
+        batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
         for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,
-                             warmup=args.warmup, batch_size=args.batch_size):
+                             warmup=args.warmup, batch_size=batch):
             rows.append({"backbone": backbone, **row, **{k: str(v) for k, v in kw.items()}})
             print(f"{backbone:9s} {row['model']:8s} {row['mode']:9s} {row['mix']:6s} {row['time_ms']:10.1f} ms",
                   flush=True)
