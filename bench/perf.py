@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from . import flops
+from .evaluate import model_costs
 from .inference import upscale
 from .models import ClassSR
 from .tiling import Stitcher, extract, make_grid
@@ -96,14 +97,10 @@ def timed(fn, *, repeats: int, warmup: int, device: torch.device) -> list[float]
 
 def mean_costs(model: nn.Module, classes: torch.Tensor | None, n: int) -> dict[str, float]:
     """Per-patch FLOPs (paper) and MACs (true, classifier included) for the routing actually used."""
-    if not isinstance(model, ClassSR):
-        return {"flops_paper": flops.count(model, 32, "paper"), "macs": flops.count(model, 32, "macs")}
-    counts = np.bincount(classes.numpy(), minlength=model.num_classes).tolist()
-    out = {}
-    for conv, col in (("paper", "flops_paper"), ("macs", "macs")):
-        c = flops.classsr_costs(model, 32, conv)
-        out[col] = flops.average(c.branches, counts, classifier_cost=c.classifier)
-    return out
+    counts = np.bincount(classes.numpy(), minlength=model.num_classes).tolist() if classes is not None else [n]
+    costs = model_costs(model)
+    return {col: flops.average(*costs[conv][:1], counts, classifier_cost=costs[conv][1])
+            for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
 
 
 def peak_memory_mb(device: torch.device) -> float:
