@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .models import ClassSR
-from .tiling import Stitcher, extract, make_grid
+from .tiling import Stitcher, extract, extract_indexed, make_grid
 
 DEFAULT_BATCH = 64
 #: Batch sizes tried by ``tune_batch_size``. On a 2-core CPU the fastest per patch were 4–16 (CARN-64: 20.6 ms at 4
@@ -98,7 +98,7 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
         size = tune_batch_size(net, patch=patch) if auto and len(idx) else batch_size
         for start in range(0, len(idx), size):
             chunk = idx[start:start + size]
-            patches = torch.stack([extract(lr, grid, int(i), int(i) + 1)[0] for i in chunk]).to(device)
+            patches = extract_indexed(lr, grid, chunk.tolist()).to(device)
             sr = net(patches).float().cpu()
             stitcher.add_indexed(_quantize(sr) if quantize else sr, chunk.tolist())
     return stitcher.result(), classes

@@ -68,11 +68,15 @@ def make_grid(height: int, width: int, *, patch: int = 32, step: int = 28, cover
 
 def extract(lr: torch.Tensor, grid: Grid, start: int = 0, stop: int | None = None) -> torch.Tensor:
     """Patches ``start``…``stop``−1 (row-major) of an LR image (3, H, W) as a batch (n, 3, p, p)."""
+    return extract_indexed(lr, grid, range(start, len(grid) if stop is None else stop))
+
+
+def extract_indexed(lr: torch.Tensor, grid: Grid, indices) -> torch.Tensor:
+    """The patches with the given row-major indices, as a batch (n, 3, p, p)."""
     if lr.dim() != 3 or tuple(lr.shape[1:]) != (grid.height, grid.width):
         raise ValueError(f"image of shape {tuple(lr.shape)} does not match a {grid.height}×{grid.width} grid")
     p = grid.patch
-    stop = len(grid) if stop is None else stop
-    return torch.stack([lr[:, y:y + p, x:x + p] for y, x in map(grid.position, range(start, stop))])
+    return torch.stack([lr[:, y:y + p, x:x + p] for y, x in map(grid.position, indices)])
 
 
 class Stitcher:
