@@ -27,6 +27,7 @@ from torch import nn
 
 from .models import ClassSR
 from .models.common import MeanShift
+from .models.subpixel import SubPixelDeconv
 
 CONVENTIONS = ("paper", "macs")
 
@@ -77,8 +78,9 @@ _ZERO_COST = (nn.ReLU, nn.PReLU, nn.LeakyReLU, nn.Sigmoid, nn.BatchNorm2d, nn.Av
 
 def _hooks(convention: str) -> dict:
     hooks = {t: _zero_hook for t in _ZERO_COST}
-    hooks.update({nn.Conv2d: _conv_hook, nn.Linear: _linear_hook,
-                  nn.ConvTranspose2d: _deconv_hook("output" if convention == "paper" else "input"),
+    deconv = _deconv_hook("output" if convention == "paper" else "input")
+    # SubPixelDeconv counts as the transposed conv it equals (the zero taps its fast path adds are not counted).
+    hooks.update({nn.Conv2d: _conv_hook, nn.Linear: _linear_hook, nn.ConvTranspose2d: deconv, SubPixelDeconv: deconv,
                   MeanShift: _zero_hook if convention == "paper" else _conv_hook})
     return hooks
 

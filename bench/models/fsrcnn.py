@@ -11,6 +11,7 @@ from torch import nn
 
 from .common import check_rgb_batch, check_scale, check_width, init_scaled_kaiming, shape_of
 from .registry import register
+from .subpixel import SubPixelDeconv
 
 KERNEL = 9
 
@@ -36,7 +37,7 @@ class FSRCNN(nn.Module):
         layers += [nn.PReLU(), nn.Sequential(nn.Conv2d(shrink, width, 1), nn.PReLU())]
         self.body_conv = nn.Sequential(*layers)
         padding, output_padding = deconv_padding(scale)
-        self.tail_conv = nn.ConvTranspose2d(width, 3, KERNEL, scale, padding, output_padding=output_padding)
+        self.tail_conv = SubPixelDeconv(width, 3, KERNEL, scale, padding, output_padding=output_padding)
         # The deconv is not an nn.Conv2d, so the authors' init leaves it at PyTorch's default (spec §8.13).
         init_scaled_kaiming([self.head_conv, self.body_conv], 0.1)
 
