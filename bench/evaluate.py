@@ -18,7 +18,7 @@ from torch import nn
 
 from . import flops
 from .images import read_image, to_tensor
-from .inference import upscale
+from .inference import prepare, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
 from .tiling import make_grid
@@ -72,6 +72,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
              routing_out: str | Path | None = None, sample_out: str | Path | None = None) -> pd.DataFrame:
     """One row per image of ``testset`` (a prepared folder with ``pairs.csv``)."""
     testset = Path(testset)
+    prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
     pairs = pd.read_csv(testset / "pairs.csv")
     root = testset.parents[1]  # pairs hold paths relative to the prepared data folder (or absolute)
     costs, routed = model_costs(model), isinstance(model, ClassSR)
