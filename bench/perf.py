@@ -3,16 +3,20 @@
 Modes, all on the same LR image and tiling (32/28, paper grid):
 
 * ``per_patch``: the authors' test loop re-implemented — one 32×32 patch at a time through the classifier and its
-  branch (or the original network);
-* ``batched``: ``bench.inference.upscale`` — classification in batches, each branch once per group in batches;
+  branch (or the original network), with the authors' layout (NCHW) and ops (FSRCNN's transposed conv);
+* ``batched``: ``bench.inference.upscale`` — one streaming pass, each branch on full batches of its own patches;
 * ``whole``: the original network on the full LR image at once (no tiling; a lower bound for the original).
 
 ClassSR runs with its own routing (``real``) and with forced mixes (``simple``: all class 0, ``hard``: all class
-M − 1, ``mix``: 50 % / 20 % / 30 % of patches, assigned by a seeded permutation). Each measurement: warm-up, then
-``repeats`` timed runs; median, min and max in ms. CUDA is synchronised around every run.
+M − 1, ``mix``: 50 % / 20 % / 30 % of patches, assigned by a seeded permutation). The cases of one mode are
+*interleaved*: after a warm-up of every case, each repeat times every case once, so slow phases of a shared machine
+hit all cases alike (identical runs differed by up to 21 % when timed one after the other). Median, min and max in
+ms; CUDA is synchronised around every run; peak memory is reset before each case (CUDA allocator peak, or the
+process's peak RSS via ``/proc/self/clear_refs`` on Linux).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -24,7 +28,7 @@ from torch import nn
 
 from . import flops
 from .evaluate import model_costs
-from .inference import upscale
+from .inference import prepare, upscale
 from .models import ClassSR
 from .tiling import Stitcher, extract, make_grid
 
@@ -80,74 +84,128 @@ def per_patch(model: nn.Module, lr: torch.Tensor, route: torch.Tensor | None = N
     return stitcher.result()
 
 
-def timed(fn, *, repeats: int, warmup: int, device: torch.device) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return times
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
-def mean_costs(model: nn.Module, classes: torch.Tensor | None, n: int) -> dict[str, float]:
-    """Per-patch FLOPs (paper) and MACs (true, classifier included) for the routing actually used."""
-    counts = np.bincount(classes.numpy(), minlength=model.num_classes).tolist() if classes is not None else [n]
-    costs = model_costs(model)
-    return {col: flops.average(*costs[conv][:1], counts, classifier_cost=costs[conv][1])
-            for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
+def reset_peak_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        # Linux only; elsewhere the RSS peak stays process-wide
+        with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """Peak memory so far: CUDA allocator peak on GPU; the process's peak RSS on CPU (monotonic)."""
+    """Peak since the last reset: CUDA allocator peak on GPU; peak RSS of the process (VmHWM) on CPU."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    with contextlib.suppress(OSError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _row(model, mode, mix, lr, times, classes, n, device) -> dict:
-    costs = mean_costs(model, classes, n)
-    median = statistics.median(times)
-    out_px = model.scale ** 2 * lr.shape[1] * lr.shape[2]
-    return {"model": "classsr" if isinstance(model, ClassSR) else "original", "mode": mode, "mix": mix,
-            "patches": n, "time_ms": 1000 * median, "time_ms_min": 1000 * min(times),
-            "time_ms_max": 1000 * max(times), "repeats": len(times), "mpix_per_s": out_px / 1e6 / median,
-            **costs, "gflops_per_s": 2 * costs["macs"] * n / median / 1e9, "peak_mem_mb": peak_memory_mb(device)}
+def timed_interleaved(fns: list, *, repeats: int, warmup: int, device: torch.device) -> tuple[list, list]:
+    """(seconds per run for each fn, peak memory in MB for each fn); fns interleaved within every repeat."""
+    times, peaks = [[] for _ in fns], [0.0] * len(fns)
+    for i, fn in enumerate(fns):
+        reset_peak_memory(device)
+        for _ in range(warmup):
+            fn()
+        peaks[i] = peak_memory_mb(device)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            reset_peak_memory(device)
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            times[i].append(time.perf_counter() - start)
+            peaks[i] = max(peaks[i], peak_memory_mb(device))
+    return times, peaks
+
+
+def mean_costs(costs: dict, classes: torch.Tensor | None, n: int) -> dict[str, float]:
+    """Per-patch FLOPs (paper) and MACs (true, classifier included) for the routing actually used, from
+    ``evaluate.model_costs`` output."""
+    counts = np.bincount(classes.numpy(), minlength=len(costs["paper"][0])).tolist() if classes is not None else [n]
+    return {col: flops.average(costs[conv][0], counts, classifier_cost=costs[conv][1])
+            for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
+
+
+def _compile(model: nn.Module) -> nn.Module:
+    """torch.compile (inductor, weights frozen for oneDNN prepacking) of every network the engine calls."""
+    import torch._inductor.config as inductor
+
+    inductor.freezing = True
+    if isinstance(model, ClassSR):
+        model.classifier = torch.compile(model.classifier)
+        model.branches = nn.ModuleList(torch.compile(b) for b in model.branches)
+        return model
+    return torch.compile(model)
 
 
 def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=("per_patch", "batched", "whole"),
               mixes=("real", "simple", "hard", "mix"), repeats: int = 5, warmup: int = 1,
-              batch_size: int | None = None) -> list[dict]:
-    """Rows of one backbone: the original network and ClassSR in every requested mode and mix."""
+              batch_size: int | str | None = None, layout: str = "channels_last", autocast: str = "",
+              compile: bool = False) -> list[dict]:
+    """Rows of one backbone: the original network and ClassSR in every requested mode and mix (mutates the
+    models' layout, and with ``compile`` their modules)."""
     device = next(original.parameters()).device
     n = len(make_grid(lr.shape[1], lr.shape[2]))
-    rows = []
-    run = dict(repeats=repeats, warmup=warmup, device=device)
-    if "per_patch" in modes:
-        rows.append(_row(original, "per_patch", "", lr, timed(lambda: per_patch(original, lr), **run), None, n, device))
-        real = upscale(classsr, lr, batch_size=batch_size)[1]
-        rows.append(_row(classsr, "per_patch", "real", lr, timed(lambda: per_patch(classsr, lr), **run), real, n,
-                         device))
-    if "batched" in modes:
-        rows.append(_row(original, "batched", "", lr, timed(lambda: upscale(original, lr, batch_size=batch_size),
-                                                            **run), None, n, device))
-        for mix in mixes:
-            route = None if mix == "real" else forced_route(n, classsr.num_classes, mix)
-            classes = upscale(classsr, lr, batch_size=batch_size, route=route)[1]
-            times = timed(lambda: upscale(classsr, lr, batch_size=batch_size, route=route), **run)
-            rows.append(_row(classsr, "batched", mix, lr, times, classes, n, device))
+    costs = {"original": model_costs(original), "classsr": model_costs(classsr)}
+    routes = {mix: None if mix == "real" else forced_route(n, classsr.num_classes, mix) for mix in mixes}
+    real = upscale(classsr, lr, batch_size=batch_size)[1]
+    dtype = {"": None, "bf16": torch.bfloat16, "fp16": torch.float16}[autocast]
+    amp = (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else contextlib.nullcontext
+
+    def engine(model, route=None):
+        def fn():
+            with amp():
+                return upscale(model, lr, batch_size=batch_size, route=route, layout=layout)
+        return fn
+
+    groups = []
+    if "per_patch" in modes:  # the authors' layout: NCHW weights and inputs
+        groups.append(("per_patch", "contiguous", [
+            ("original", "", lambda: per_patch(original, lr), None),
+            ("classsr", "real", lambda: per_patch(classsr, lr), real)]))
+    fast = [("original", "", engine(original), None)] if "batched" in modes else []
+    fast += [("classsr", mix, engine(classsr, routes[mix]), real if mix == "real" else routes[mix])
+             for mix in mixes if "batched" in modes]
     if "whole" in modes:
-        with torch.inference_mode():
-            x = lr[None].to(device)
-            rows.append(_row(original, "whole", "", lr, timed(lambda: original(x), **run), None, n, device))
+        whole = torch.inference_mode()(lambda: original(lr[None].to(device).contiguous(
+            memory_format=torch.channels_last if layout == "channels_last" else torch.contiguous_format)))
+        fast.append(("original", "whole", whole, None))
+    if fast:
+        groups.append(("batched", layout, fast))
+    rows = []
+    for mode, group_layout, cases in groups:
+        for model in (original, classsr):
+            prepare(model, layout=group_layout, subpixel=mode != "per_patch")
+        if compile and mode == "batched":
+            original, classsr = _compile(original), _compile(classsr)
+        times, peaks = timed_interleaved([c[2] for c in cases], repeats=repeats, warmup=warmup, device=device)
+        for (which, mix, _, classes), t, peak in zip(cases, times, peaks):
+            row_mode, mix = ("whole", "") if mix == "whole" else (mode, mix)
+            rows.append(_row(which, row_mode, mix, costs[which], lr, t, classes, n, scale=original.scale,
+                             peak_mb=peak, layout=group_layout, autocast=autocast or "fp32", compiled=compile))
     return rows
+
+
+def _row(which, mode, mix, costs, lr, times, classes, n, *, scale, peak_mb, **settings) -> dict:
+    per = mean_costs(costs, classes, n)
+    median = statistics.median(times)
+    return {"model": which, "mode": mode, "mix": mix, "patches": n, "time_ms": 1000 * median,
+            "time_ms_min": 1000 * min(times), "time_ms_max": 1000 * max(times), "repeats": len(times),
+            "mpix_per_s": scale ** 2 * lr.shape[1] * lr.shape[2] / 1e6 / median, **per,
+            "gflops_per_s": 2 * per["macs"] * n / median / 1e9, "peak_mem_mb": peak_mb, **settings}
 
 
 def add_ratios(df):

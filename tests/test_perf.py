@@ -55,3 +55,47 @@ def test_batch_size_is_measured_once_and_auto_matches_fixed():
     lr = torch.rand(3, 70, 90)
     assert_same_8bit(upscale(model, lr, batch_size="auto")[0], upscale(model, lr, batch_size=7)[0])
     assert set(CANDIDATES) >= {1, 64}
+
+
+def test_perf_command_from_the_profile_and_its_report(tmp_path):
+    """The DAG's perf rule: profile section → CLI → CSV with provenance → table and figure without torch."""
+    import subprocess
+    import sys
+
+    from bench.cli import main
+    from bench.profile import PerfConfig
+    from bench.report import tables
+
+    cfg = PerfConfig(backbones=("fsrcnn",), crop="40x64", repeats=1, warmup=0, batch_size=4, device="cpu",
+                     mixes=("real", "mix"))
+    out = tmp_path / "perf" / "perf.csv"
+    out.parent.mkdir()
+    assert main(["perf", *cfg.cli_args(), "--out", str(out)]) == 0
+    df = pd.read_csv(out, keep_default_na=False)
+    assert list(df["mode"]) == ["per_patch", "per_patch", "batched", "batched", "batched", "whole"]
+    assert (df["patches"] == 2).all() and (df["lr_height"] == 40).all() and (df["device"] == "cpu").all()
+    assert {"git_rev", "torch_version", "cpu", "threads", "layout", "peak_mem_mb"} <= set(df.columns)
+    assert tables.perf_table(df).shape == (6, len(tables.PERF_COLUMNS))
+    summary = tmp_path / "summary.csv"
+    pd.DataFrame([{"testset": "embedded", "image": "a", "backbone": "fsrcnn", "model": "original",
+                   "variant": "original", "patches": 6, "psnr_rgb_db": 20.0, "psnr_y_db": 21.0, "ssim_rgb": .5,
+                   "ssim_y": .5, "flops_paper": 1e8, "macs": 5e7, "flops_authors": 1e8, "time_ms": 1.0,
+                   "scale_note": ""}]).to_csv(summary, index=False)
+    code = ("import sys; from bench.cli import main; rc = main(['report', '--summary', sys.argv[1], '--perf', "
+            "sys.argv[2], '--out', sys.argv[3]]); assert 'torch' not in sys.modules; raise SystemExit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, str(summary), str(out), str(tmp_path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "figures" / "perf_time_vs_flops.png").stat().st_size > 0
+    assert "40×64 LR image (2 patches" in (tmp_path / "tables" / "perf.md").read_text()
+
+
+def test_perf_config_is_checked():
+    from bench.profile import PerfConfig, PerfDepth
+
+    with pytest.raises(ValueError, match="unknown backbone"):
+        PerfConfig(backbones=("edsr",))
+    with pytest.raises(ValueError, match=r"perf.depth.carn: \['blocks'\]"):
+        PerfConfig(depth={"carn": PerfDepth(blocks=2)})
+    args = PerfConfig(depth={"rcan": PerfDepth(groups=2)}).cli_args()
+    assert args[args.index("--rcan-groups") + 1] == "2" and "--rcan-blocks" not in args

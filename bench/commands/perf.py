@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -24,8 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backbones", nargs="+", default=list(PAPER_WIDTHS), choices=list(PAPER_WIDTHS))
     parser.add_argument("--image", help="LR image to super-resolve (default: the embedded 'rocket' photo as LR)")
     parser.add_argument("--crop", help="crop the LR image to HxW pixels (top-left), e.g. 200x300")
-    parser.add_argument("--modes", nargs="+", default=["per_patch", "batched", "whole"])
-    parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"])
+    parser.add_argument("--size", help="mirror-tile the LR image to HxW pixels, e.g. 1080x1920 (8K output at ×4)")
+    parser.add_argument("--modes", nargs="+", default=["per_patch", "batched", "whole"],
+                        choices=["per_patch", "batched", "whole"])
+    parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"],
+                        choices=["real", "simple", "hard", "mix"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch-size", default="auto",
@@ -33,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--srresnet-blocks", type=int, default=16, help="depth (paper 16; fewer for quick runs)")
     parser.add_argument("--rcan-groups", type=int, default=10)
     parser.add_argument("--rcan-blocks", type=int, default=20)
+    parser.add_argument("--layout", default="channels_last", choices=["channels_last", "contiguous"],
+                        help="memory layout of the batched engine (per_patch always runs NCHW, as the authors')")
+    parser.add_argument("--autocast", default="", choices=["", "bf16", "fp16"], help="mixed precision (default fp32)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile every network of the batched modes")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", help="CSV to write")
 
@@ -44,11 +52,24 @@ def _lr(args) -> torch.Tensor:
         from skimage import data
 
         img = data.rocket()
-    lr = to_tensor(img, name=args.image or "rocket")
     if args.crop:
-        h, w = (int(v) for v in args.crop.lower().split("x"))
-        lr = lr[:, :h, :w]
-    return lr
+        h, w = _hw(args.crop, "--crop")
+        img = img[:h, :w]
+    if args.size:
+        h, w = _hw(args.size, "--size")
+        pad = ((0, max(0, h - img.shape[0])), (0, max(0, w - img.shape[1]))) + ((0, 0),) * (img.ndim - 2)
+        img = np.pad(img, pad, mode="symmetric")[:h, :w]
+    return to_tensor(img, name=args.image or "rocket")
+
+
+def _hw(text: str, flag: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"{flag} expects HxW in pixels, e.g. 200x300; got {text!r}") from None
+    if h <= 0 or w <= 0:
+        raise SystemExit(f"{flag} expects positive sizes, got {text!r}")
+    return h, w
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,14 +85,15 @@ def run(args: argparse.Namespace) -> int:
         classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
         batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
         for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,
-                             warmup=args.warmup, batch_size=batch):
+                             warmup=args.warmup, batch_size=batch, layout=args.layout, autocast=args.autocast,
+                             compile=args.compile):
             rows.append({"backbone": backbone, **row, **{k: str(v) for k, v in kw.items()}})
             print(f"{backbone:9s} {row['model']:8s} {row['mode']:9s} {row['mix']:6s} {row['time_ms']:10.1f} ms",
                   flush=True)
     df = add_ratios(pd.DataFrame(rows)).assign(lr_height=lr.shape[1], lr_width=lr.shape[2], **environment(device),
                                                git_rev=provenance()["git_rev"])
     shown = ["backbone", "model", "mode", "mix", "time_ms", "mpix_per_s", "macs", "gflops_per_s",
-             "speedup_vs_original", "mac_ratio", "speedup_over_mac_ratio"]
+             "speedup_vs_original", "mac_ratio", "speedup_over_mac_ratio", "peak_mem_mb"]
     print(df[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     if args.out:
         write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
