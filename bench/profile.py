@@ -156,6 +156,57 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class PerfDepth:
+    """Depth of a backbone in the latency benchmark (None = the paper's)."""
+
+    blocks: int | None = None
+    groups: int | None = None
+
+
+@dataclass(frozen=True)
+class PerfConfig:
+    """Latency benchmark (``python -m bench perf``): paper widths, random seeded weights, one LR image."""
+
+    backbones: tuple[str, ...] = ("fsrcnn", "carn", "srresnet", "rcan")
+    image: str | None = None
+    crop: str | None = None
+    size: str | None = None
+    modes: tuple[Literal["per_patch", "batched", "whole"], ...] = ("per_patch", "batched", "whole")
+    mixes: tuple[Literal["real", "simple", "hard", "mix"], ...] = ("real", "simple", "hard", "mix")
+    repeats: int = 5
+    warmup: int = 1
+    batch_size: int | Literal["auto"] = "auto"
+    layout: Literal["channels_last", "contiguous"] = "channels_last"
+    device: str = "auto"
+    depth: dict[str, PerfDepth] = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = (set(self.backbones) | set(self.depth)) - {"fsrcnn", "carn", "srresnet", "rcan"}
+        if unknown:
+            raise ValueError(f"perf: unknown backbone(s) {sorted(unknown)}; known: fsrcnn, carn, srresnet, rcan")
+        for backbone, d in self.depth.items():
+            allowed = {"srresnet": ("blocks",), "rcan": ("groups", "blocks")}.get(backbone, ())
+            bad = [k for k in ("blocks", "groups") if getattr(d, k) is not None and k not in allowed]
+            if bad:
+                raise ValueError(f"perf.depth.{backbone}: {bad} not adjustable (srresnet: blocks; rcan: groups, "
+                                 "blocks)")
+        if self.repeats < 1 or self.warmup < 0:
+            raise ValueError(f"perf: repeats must be ≥ 1 and warmup ≥ 0, got {self.repeats} and {self.warmup}")
+
+    def cli_args(self) -> list[str]:
+        """The equivalent ``python -m bench perf`` arguments."""
+        args = ["--backbones", *self.backbones, "--modes", *self.modes, "--mixes", *self.mixes,
+                "--repeats", str(self.repeats), "--warmup", str(self.warmup), "--batch-size", str(self.batch_size),
+                "--layout", self.layout, "--device", self.device]
+        for flag, value in (("--image", self.image), ("--crop", self.crop), ("--size", self.size)):
+            args += [flag, value] if value else []
+        for backbone, d in sorted(self.depth.items()):
+            for key, value in (("blocks", d.blocks), ("groups", d.groups)):
+                args += [f"--{backbone}-{key}", str(value)] if value is not None else []
+        return args
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str = "default"
     data: DataConfig = DataConfig()
@@ -164,6 +215,7 @@ class Profile:
     ablations: tuple[AblationConfig, ...] = ()
     evaluate: EvalConfig = EvalConfig()
     official: OfficialConfig = OfficialConfig()
+    perf: PerfConfig = PerfConfig()
 
     def __post_init__(self):
         if self.official.folder and self.ablations:

@@ -53,7 +53,8 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert result.returncode == 0, result.stderr
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
-                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "summarize": 1, "report": 1, "flops": 1}
+                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "summarize": 1, "report": 1, "flops": 1,
+                      "perf": 1}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,8 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
     result = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
     assert result.returncode == 0, result.stdout + result.stderr
     counts = _job_counts(result.stdout)
-    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "summarize": 1, "report": 1, "flops": 1}
+    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "summarize": 1, "report": 1, "flops": 1,
+                      "perf": 1}
 
 
 def test_slurm_profile_dry_run(tmp_path, fake_div):

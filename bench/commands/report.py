@@ -16,6 +16,7 @@ from ..report import figures, tables
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
+    parser.add_argument("--perf", help="latency CSV of python -m bench perf (adds the perf table and figure)")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
@@ -54,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
         skipped.append("class_distribution.png (no ClassSR evaluation)")
     _class_maps(summary, out)
     _curves(out)
+    if args.perf:
+        perf = pd.read_csv(args.perf)
+        pt = tables.perf_table(perf)
+        pt.to_csv(out / "tables" / "perf.csv", index=False)
+        _write(out / "tables" / "perf.md", tables.markdown(pt, tables.perf_caption(perf)))
+        figures.perf_plot(perf, out / "figures" / "perf_time_vs_flops.png")
     for name in skipped:
         print(f"not rendered: {name}")
     missing = out / "eval" / "missing.csv"

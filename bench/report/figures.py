@@ -100,3 +100,21 @@ def ablation_plot(table: pd.DataFrame, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def perf_plot(perf: pd.DataFrame, out: Path) -> None:
+    """Wall time per patch against true MACs per patch (log–log), one colour per backbone: points on one line
+    through the origin would mean time follows FLOPs."""
+    df = perf.assign(ms_per_patch=perf["time_ms"] / perf["patches"], gmacs=perf["macs"] / 1e9,
+                     case=perf["model"] + " " + perf["mode"] + perf["mix"].fillna("").map(lambda m: f" {m}" if m
+                                                                                          else ""))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sns.scatterplot(data=df, x="gmacs", y="ms_per_patch", hue="backbone", style="case", s=60, ax=ax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("true GMACs per 32×32 LR patch")
+    ax.set_ylabel("wall time per patch (ms)")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

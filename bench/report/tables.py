@@ -78,3 +78,27 @@ def markdown(df: pd.DataFrame, caption: str) -> str:
 def latex(df: pd.DataFrame, caption: str) -> str:
     return df.to_latex(index=False, float_format="%.4g", caption=caption.replace("%", r"\%"),
                        label="tab:table1").replace("_", r"\_")
+
+
+PERF_COLUMNS = ["backbone", "model", "mode", "mix", "patches", "time_ms", "time_ms_min", "time_ms_max", "mpix_per_s",
+                "flops_paper", "macs", "gflops_per_s", "peak_mem_mb", "speedup_vs_original", "mac_ratio",
+                "speedup_over_mac_ratio"]
+
+
+def perf_table(perf: pd.DataFrame) -> pd.DataFrame:
+    """The latency table: one row per backbone, model, mode and mix, from ``python -m bench perf``'s CSV."""
+    missing = [c for c in PERF_COLUMNS if c not in perf.columns]
+    if missing:
+        raise ValueError(f"perf CSV lacks column(s) {missing}; regenerate it with python -m bench perf")
+    out = perf[PERF_COLUMNS].copy()
+    out["mix"] = out["mix"].fillna("")
+    return out.round({"time_ms": 1, "time_ms_min": 1, "time_ms_max": 1, "mpix_per_s": 3, "gflops_per_s": 1,
+                      "peak_mem_mb": 0, "speedup_vs_original": 3, "mac_ratio": 3, "speedup_over_mac_ratio": 3})
+
+
+def perf_caption(perf: pd.DataFrame) -> str:
+    env = perf.iloc[0]
+    return (f"Latency on one {env['lr_height']}×{env['lr_width']} LR image ({env['patches']} patches of 32×32), "
+            f"{env['device']} ({env['cpu']}, {env['threads']} threads), torch {env['torch_version']}; median of "
+            f"{env['repeats']} interleaved runs, min/max beside it. FLOPs and MACs per patch (classifier included); "
+            "speed-ups over the batched original; speedup_over_mac_ratio = wall-time speed-up ÷ true-MAC ratio.")

@@ -1,6 +1,7 @@
 # Helpers of the rules: every path, parameter and job configuration comes from bench.dag (tested Python), so the
 # rules stay declarative. The profile is validated here, at the boundary, by the JSON schema and bench.profile.
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -115,6 +116,10 @@ def evaluate_params():
 
 def evaluations():
     return [str(p) for p in PLAN.evaluations()]
+
+
+def perf_params():
+    return {"py": PY, "args": shlex.join(PLAN.profile.perf.cli_args())}
 
 
 def report_outputs():

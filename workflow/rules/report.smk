@@ -2,6 +2,7 @@ rule report:
     input:
         summary=f"{ROOT}/eval/summary.csv",
         paper="results/paper/table1.csv",
+        perf=f"{ROOT}/perf/perf.csv",
     output:
         tables=report(
             directory(f"{ROOT}/tables"),
@@ -25,7 +26,7 @@ rule report:
         py=PY,
         out=output_root,
     shell:
-        "{params.py} -m bench report --summary {input.summary} --paper {input.paper} --out {params.out} > {log} 2>&1"
+        "{params.py} -m bench report --summary {input.summary} --paper {input.paper} --perf {input.perf} --out {params.out} > {log} 2>&1"
 
 
 rule flops:
