@@ -44,7 +44,8 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
     return flops.AUTHORS_CONSTANTS[backbone][-1] if widths[0] == paper[-1] else np.nan
 
 
-def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int) -> dict:
+def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
+                   coverage: str = "paper") -> dict:
     lr = to_tensor(read_image(lr_path), name=str(lr_path))
     hr_raw = read_image(hr_path)
     hr = hr_raw.astype(np.float64) * (255.0 / 65535 if hr_raw.dtype == np.uint16 else 1.0)
@@ -52,7 +53,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     if cuda:
         torch.cuda.synchronize()
     start = time.perf_counter()
-    sr, classes = upscale(model, lr, coverage="paper", batch_size=batch_size)
+    sr, classes = upscale(model, lr, coverage=coverage, batch_size=batch_size)
     if cuda:
         torch.cuda.synchronize()
     elapsed_ms = (time.perf_counter() - start) * 1000
@@ -61,7 +62,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     if gt.shape != sr_img.shape:
         raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
     c = model.scale
-    n = len(make_grid(lr.shape[1], lr.shape[2]))
+    n = len(make_grid(lr.shape[1], lr.shape[2], coverage=coverage))
     return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=c),
             "psnr_y_db": psnr(sr_img, gt, crop_border=c, y_channel=True),
             "ssim_rgb": ssim(sr_img, gt, crop_border=c), "ssim_y": ssim(sr_img, gt, crop_border=c, y_channel=True),
@@ -69,8 +70,10 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
 
 
 def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | Path, batch_size: int = 64,
-             routing_out: str | Path | None = None, sample_out: str | Path | None = None) -> pd.DataFrame:
-    """One row per image of ``testset`` (a prepared folder with ``pairs.csv``)."""
+             coverage: str = "paper", routing_out: str | Path | None = None,
+             sample_out: str | Path | None = None) -> pd.DataFrame:
+    """One row per image of ``testset`` (a prepared folder with ``pairs.csv``). ``coverage``: the authors' grid
+    (``paper``, the right/bottom remainder dropped) or ``full`` (edge-flush patches cover the whole image)."""
     testset = Path(testset)
     prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
     pairs = pd.read_csv(testset / "pairs.csv")
@@ -78,7 +81,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     costs, routed = model_costs(model), isinstance(model, ClassSR)
     rows, routing = [], []
     for i, pair in enumerate(pairs.itertuples()):
-        res = evaluate_image(model, root / pair.lr, root / pair.hr, batch_size=batch_size)
+        res = evaluate_image(model, root / pair.lr, root / pair.hr, batch_size=batch_size, coverage=coverage)
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]
         row = {"testset": testset.name, "image": pair.name, "backbone": backbone, "model": model_id,

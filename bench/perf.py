@@ -28,7 +28,7 @@ from torch import nn
 
 from . import flops
 from .evaluate import model_costs
-from .inference import prepare, upscale
+from .inference import DEFAULT_BATCH, prepare, tune_batch_size, upscale
 from .models import ClassSR
 from .tiling import Stitcher, extract, make_grid
 
@@ -162,6 +162,9 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
     costs = {"original": model_costs(original), "classsr": model_costs(classsr)}
     routes = {mix: None if mix == "real" else forced_route(n, classsr.num_classes, mix) for mix in mixes}
     real = upscale(classsr, lr, batch_size=batch_size)[1]
+    sizes = {which: "/".join(str(tune_batch_size(net, layout=layout) if batch_size == "auto" else
+                                 batch_size or DEFAULT_BATCH) for net in nets)
+             for which, nets in (("original", [original]), ("classsr", classsr.branches))}
     dtype = {"": None, "bf16": torch.bfloat16, "fp16": torch.float16}[autocast]
     amp = (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else contextlib.nullcontext
 
@@ -195,7 +198,8 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
         for (which, mix, _, classes), t, peak in zip(cases, times, peaks):
             row_mode, mix = ("whole", "") if mix == "whole" else (mode, mix)
             rows.append(_row(which, row_mode, mix, costs[which], lr, t, classes, n, scale=original.scale,
-                             peak_mb=peak, layout=group_layout, autocast=autocast or "fp32", compiled=compile))
+                             peak_mb=peak, layout=group_layout, autocast=autocast or "fp32", compiled=compile,
+                             batch_sizes={"per_patch": "1", "whole": "image"}.get(row_mode, sizes[which])))
     return rows
 
 

@@ -81,3 +81,15 @@ def test_evaluation_rows(prepared, tmp_path):
     orig = evaluate(baseline, backbone="fsrcnn", model_id="original", testset=data / "test" / "tiny")
     assert (orig["flops_paper"] == 467_877_888).all() and (orig["flops_authors"] == 468e6).all()
     assert "n_class0" not in orig.columns
+    full = evaluate(baseline, backbone="fsrcnn", model_id="original", testset=data / "test" / "tiny", coverage="full")
+    grids = [(make_grid(h, w), make_grid(h, w, coverage="full")) for h, w in _lr_sizes(data / "test" / "tiny")]
+    assert orig["patches"].tolist() == [len(p) for p, _ in grids]
+    assert full["patches"].tolist() == [len(f) for _, f in grids]
+    assert (full["patches"] >= orig["patches"]).all() and (full["patches"] > orig["patches"]).any()
+
+
+def _lr_sizes(testset):
+    from bench.images import read_image
+
+    pairs = pd.read_csv(testset / "pairs.csv")
+    return [read_image(testset.parents[1] / lr).shape[:2] for lr in pairs["lr"]]

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
     parser.add_argument("--sample", help="also write the SR of the first image as PNG")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--coverage", default="paper", choices=["paper", "full"],
+                        help="paper: the authors' grid (remainder dropped); full: edge-flush patches")
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--device", default="auto")
 
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     model = load_official(args.arch, args.model, scale=args.scale).to(device)
     df = evaluate(model, backbone=args.backbone, model_id=args.id, testset=args.testset,
-                  batch_size=args.batch_size, routing_out=args.routing, sample_out=args.sample)
+                  batch_size=args.batch_size, coverage=args.coverage, routing_out=args.routing,
+                  sample_out=args.sample)
     df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
     print(df[["image", "psnr_rgb_db", "patches", "flops_paper", "time_ms"]].to_string(index=False))

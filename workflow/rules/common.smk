@@ -111,6 +111,7 @@ def evaluated_arch(wildcards):
 
 def evaluate_params():
     return {"py": PY, "scale": PLAN.profile.data.scale, "batch": PLAN.profile.evaluate.batch_size,
+            "coverage": PLAN.profile.evaluate.coverage,
             "device": PLAN.profile.train.device}
 
 

@@ -20,7 +20,8 @@ rule evaluate:
     shell:
         "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --backbone {wildcards.backbone}"
         " --id {wildcards.model} --testset {params.testset} --out {output.csv} --routing {output.routing}"
-        " --sample {output.sample} --batch-size {params.batch} --scale {params.scale} --device {params.device}"
+        " --sample {output.sample} --batch-size {params.batch} --coverage {params.coverage}"
+        " --scale {params.scale} --device {params.device}"
         " > {log} 2>&1"
 
 
