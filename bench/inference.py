@@ -126,11 +126,12 @@ class _Queue:
 
 @torch.inference_mode()
 def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batch_size: int | str | None = None,
-            route: torch.Tensor | None = None, quantize: bool = True, layout: str = "channels_last",
-            patch: int = 32, step: int = 28):
+            route: torch.Tensor | None = None, classify: bool | None = None, quantize: bool = True,
+            layout: str = "channels_last", patch: int = 32, step: int = 28):
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
 
-    ``route`` forces the class of every patch (ClassSR only), e.g. for benchmarks or oracle routing.
+    ``route`` forces the class of every patch (ClassSR only), e.g. for benchmarks or oracle routing; the classifier
+    is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model costs).
     ``batch_size``: an int for every network, or ``"auto"`` for each network's measured best size
     (``tune_batch_size``); None = 64. ``layout``: memory layout of the patches fed to the networks.
     """
@@ -144,6 +145,7 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
         raise ValueError("route applies to ClassSR models only")
     if route is not None:
         route = model.check_classes(route, len(grid)).cpu()
+    classify = routed and (route is None if classify is None else classify)
 
     def size(net):
         if batch_size == "auto":
@@ -152,13 +154,15 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
 
     stitcher = Stitcher(grid, model.scale)
     queues = [_Queue(net, size(net), stitcher, quantize) for net in (model.branches if routed else [model])]
-    chunk = size(model.classifier) if routed and route is None else queues[-1].size
+    chunk = size(model.classifier) if classify else queues[-1].size
     classes = torch.zeros(len(grid), dtype=torch.long)
     for start in range(0, len(grid), chunk):
         stop = min(start + chunk, len(grid))
         patches = extract(lr, grid, start, stop).to(device).contiguous(memory_format=fmt)
+        if classify:
+            decided = model.route(patches)[1].cpu()
         if routed:
-            classes[start:stop] = route[start:stop] if route is not None else model.route(patches)[1].cpu()
+            classes[start:stop] = route[start:stop] if route is not None else decided
         ids, k_of = torch.arange(start, stop), classes[start:stop]
         for k, queue in enumerate(queues):
             mine = k_of == k

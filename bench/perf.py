@@ -8,7 +8,8 @@ Modes, all on the same LR image and tiling (32/28, paper grid):
 * ``whole``: the original network on the full LR image at once (no tiling; a lower bound for the original).
 
 ClassSR runs with its own routing (``real``) and with forced mixes (``simple``: all class 0, ``hard``: all class
-M − 1, ``mix``: 50 % / 20 % / 30 % of patches, assigned by a seeded permutation). The cases of one mode are
+M − 1, ``mix``: 50 % / 20 % / 30 % of patches, assigned by a seeded permutation); forced mixes still run the
+classifier (its decision is overridden), so their time covers what their MAC count includes. The cases of one mode are
 *interleaved*: after a warm-up of every case, each repeat times every case once, so slow phases of a shared machine
 hit all cases alike (identical runs differed by up to 21 % when timed one after the other). Median, min and max in
 ms; CUDA is synchronised around every run; peak memory is reset before each case (CUDA allocator peak, or the
@@ -171,7 +172,7 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
     def engine(model, route=None):
         def fn():
             with amp():
-                return upscale(model, lr, batch_size=batch_size, route=route, layout=layout)
+                return upscale(model, lr, batch_size=batch_size, route=route, classify=True, layout=layout)
         return fn
 
     groups = []

@@ -77,6 +77,13 @@ def test_streaming_runs_full_batches_of_one_class():
     assert {k: sum(v) for k, v in seen.items()} == {k: int((route == k).sum()) for k in range(3)}
     assert max(max(v) for v in seen.values()) <= 8
     assert all(v[:-1] == [8] * (len(v) - 1) for v in seen.values())  # only the last batch of a class is short
+    calls = []
+    model.classifier.register_forward_hook(lambda m, inp, out: calls.append(len(inp[0])))
+    sr, _ = upscale(model, lr, route=route, batch_size=8)
+    assert calls == []  # forced routing skips the classifier...
+    sr_classified, classes = upscale(model, lr, route=route, batch_size=8, classify=True)
+    assert sum(calls) == n and torch.equal(classes, route)  # ...unless asked to run it (benchmarks)
+    torch.testing.assert_close(sr_classified, sr, atol=0, rtol=0)
 
 
 _MEMORY_PROBE = """
