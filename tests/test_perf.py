@@ -100,3 +100,20 @@ def test_perf_config_is_checked():
         PerfConfig(depth={"carn": PerfDepth(blocks=2)})
     args = PerfConfig(depth={"rcan": PerfDepth(groups=2)}).cli_args()
     assert args[args.index("--rcan-groups") + 1] == "2" and "--rcan-blocks" not in args
+
+
+def test_perf_image_arguments():
+    """--crop and --size shape the LR image (mirror tiling beyond its edges); malformed sizes name the flag."""
+    import argparse
+
+    from bench.commands.perf import _lr, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    lr = _lr(parser.parse_args(["--crop", "40x64", "--size", "100x150"]))
+    assert lr.shape == (3, 100, 150)
+    torch.testing.assert_close(lr[:, 40:80, :64], lr[:, :40, :64].flip(1))  # symmetric padding of the crop
+    with pytest.raises(SystemExit, match="--size expects HxW"):
+        _lr(parser.parse_args(["--size", "100by150"]))
+    with pytest.raises(SystemExit, match="--crop expects positive"):
+        _lr(parser.parse_args(["--crop", "0x10"]))
