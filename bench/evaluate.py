@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 
 from . import flops
 from .images import read_image, to_tensor
-from .inference import prepare, upscale
+from .inference import prepare, sync, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
 from .tiling import make_grid
@@ -49,13 +48,11 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     lr = to_tensor(read_image(lr_path), name=str(lr_path))
     hr_raw = read_image(hr_path)
     hr = hr_raw.astype(np.float64) * (255.0 / 65535 if hr_raw.dtype == np.uint16 else 1.0)
-    cuda = next(model.parameters()).device.type == "cuda"
-    if cuda:
-        torch.cuda.synchronize()
+    device = next(model.parameters()).device
+    sync(device)
     start = time.perf_counter()
     sr, classes = upscale(model, lr, coverage=coverage, batch_size=batch_size)
-    if cuda:
-        torch.cuda.synchronize()
+    sync(device)
     elapsed_ms = (time.perf_counter() - start) * 1000
     sr_img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255.0  # overlaps stay float, as the authors'
     gt = hr[: sr_img.shape[0], : sr_img.shape[1]]

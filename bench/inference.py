@@ -67,28 +67,27 @@ def tune_batch_size(net: nn.Module, *, patch: int = 32, candidates=CANDIDATES, r
         for _ in range(rounds):
             for bs, x in inputs.items():
                 calls = max(1, -(-min_patches // bs))
-                _sync(device)
+                sync(device)
                 start = time.perf_counter()
                 for _ in range(calls):
                     net(x)
-                _sync(device)
+                sync(device)
                 best[bs] = min(best[bs], (time.perf_counter() - start) / (calls * bs))
         _TUNED[key] = min(best, key=best.get)
     return _TUNED[key]
 
 
-def _sync(device: torch.device) -> None:
+def sync(device: torch.device) -> None:
+    """Wait for queued CUDA work (timings); a no-op on CPU."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def _check_lr(lr: torch.Tensor, patch: int) -> None:
+def _check_lr(lr: torch.Tensor) -> None:
     if not isinstance(lr, torch.Tensor) or lr.dim() != 3 or lr.shape[0] != 3 or not lr.is_floating_point():
         shape = tuple(lr.shape) if isinstance(lr, torch.Tensor) else type(lr).__name__
         raise ValueError(f"expected one float RGB LR image (3, H, W) in [0, 1], got {shape}; convert images "
                          "with bench.images.to_tensor (it turns gray, RGBA and 16-bit images into RGB in [0, 1])")
-    if min(lr.shape[1:]) < patch:
-        raise ValueError(f"LR image {lr.shape[2]}×{lr.shape[1]} (W×H) is smaller than one {patch}×{patch} patch")
 
 
 class _Queue:
@@ -105,23 +104,26 @@ class _Queue:
             self.patches.append(patches)
             self.indices.append(indices)
             self.count += len(indices)
-        while self.count >= self.size:
-            self._run(self.size)
+        if self.count >= self.size:
+            self._drain(self.count - self.count % self.size)
 
     def flush(self) -> None:
         if self.count:
-            self._run(self.count)
+            self._drain(self.count)
 
-    def _run(self, n: int) -> None:
+    def _drain(self, n: int) -> None:
+        """Run the first ``n`` pending patches in batches of ``size``; one concatenation for all of them."""
         patches, indices = torch.cat(self.patches), torch.cat(self.indices)
         self.patches, self.indices = [patches[n:]], [indices[n:]]
         self.count -= n
-        # Plain NCHW for the stitching adds (a channels_last 3-channel patch makes them strided), then 8-bit
-        # rounding in place (3× cheaper than the allocating form on 64 patches of 128×128).
-        sr = self.net(patches[:n]).float().cpu().contiguous()
-        if self.quantize:
-            sr = sr.clamp_(0, 1).mul_(255).round_().div_(255)
-        self.stitcher.add_indexed(sr, indices[:n].tolist())
+        for start in range(0, n, self.size):
+            stop = min(start + self.size, n)
+            # Plain NCHW for the stitching adds (a channels_last 3-channel patch makes them strided), then 8-bit
+            # rounding in place (3× cheaper than the allocating form on 64 patches of 128×128).
+            sr = self.net(patches[start:stop]).float().cpu().contiguous()
+            if self.quantize:
+                sr = sr.clamp_(0, 1).mul_(255).round_().div_(255)
+            self.stitcher.add_indexed(sr, indices[start:stop].tolist())
 
 
 @torch.inference_mode()
@@ -131,11 +133,12 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
 
     ``route`` forces the class of every patch (ClassSR only), e.g. for benchmarks or oracle routing; the classifier
-    is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model costs).
+    is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model costs);
+    without ``route`` a ClassSR model always classifies.
     ``batch_size``: an int for every network, or ``"auto"`` for each network's measured best size
     (``tune_batch_size``); None = 64. ``layout``: memory layout of the patches fed to the networks.
     """
-    _check_lr(lr, patch)
+    _check_lr(lr)
     model.eval()
     fmt = memory_format(layout)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
@@ -145,7 +148,7 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
         raise ValueError("route applies to ClassSR models only")
     if route is not None:
         route = model.check_classes(route, len(grid)).cpu()
-    classify = routed and (route is None if classify is None else classify)
+    classify = routed and (route is None or bool(classify))
 
     def size(net):
         if batch_size == "auto":

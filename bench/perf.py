@@ -29,7 +29,7 @@ from torch import nn
 
 from . import flops
 from .evaluate import model_costs
-from .inference import DEFAULT_BATCH, prepare, tune_batch_size, upscale
+from .inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
 from .models import ClassSR
 from .tiling import Stitcher, extract, make_grid
 
@@ -85,11 +85,6 @@ def per_patch(model: nn.Module, lr: torch.Tensor, route: torch.Tensor | None = N
     return stitcher.result()
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def reset_peak_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -123,10 +118,10 @@ def timed_interleaved(fns: list, *, repeats: int, warmup: int, device: torch.dev
     for _ in range(repeats):
         for i, fn in enumerate(fns):
             reset_peak_memory(device)
-            _sync(device)
+            sync(device)
             start = time.perf_counter()
             fn()
-            _sync(device)
+            sync(device)
             times[i].append(time.perf_counter() - start)
             peaks[i] = max(peaks[i], peak_memory_mb(device))
     return times, peaks
@@ -184,8 +179,8 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
     fast += [("classsr", mix, engine(classsr, routes[mix]), real if mix == "real" else routes[mix])
              for mix in mixes if "batched" in modes]
     if "whole" in modes:
-        whole = torch.inference_mode()(lambda: original(lr[None].to(device).contiguous(
-            memory_format=torch.channels_last if layout == "channels_last" else torch.contiguous_format)))
+        image = lr[None].to(device).contiguous(memory_format=memory_format(layout))  # prepared once, not timed
+        whole = torch.inference_mode()(lambda: original(image))
         fast.append(("original", "whole", whole, None))
     if fast:
         groups.append(("batched", layout, fast))

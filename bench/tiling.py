@@ -61,7 +61,7 @@ def make_grid(height: int, width: int, *, patch: int = 32, step: int = 28, cover
     if not 0 < step <= patch:
         raise ValueError(f"need 0 < step ≤ patch, got patch {patch}, step {step}")
     if height < patch or width < patch:
-        raise ValueError(f"LR image {height}×{width} is smaller than one {patch}×{patch} patch")
+        raise ValueError(f"LR image {width}×{height} (W×H) is smaller than one {patch}×{patch} patch")
     return Grid(height, width, _starts(height, patch, step, coverage), _starts(width, patch, step, coverage),
                 patch, step)
 

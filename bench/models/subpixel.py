@@ -20,8 +20,8 @@ from torch import nn
 def _taps(kernel: int, stride: int, padding: int) -> tuple[torch.Tensor, int, int]:
     """(one-hot map (stride, T, kernel) from output phase and conv tap to deconv tap, left pad, right pad).
 
-    Output o = s·q + r receives input i = q + d through deconv tap k = o + p − s·i; with r + p = s·a + b the taps are
-    k = s·j + b at offset d = a − j, j = 0…(K − 1 − b) // s.
+    Output o = s·q + r receives input i = q + d through deconv tap k = o + p − s·i; with r + p = s·a + b the taps
+    are k = s·j + b at offset d = a − j, j = 0…(K − 1 − b) // s.
     """
     entries = []
     for r in range(stride):
