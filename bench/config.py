@@ -33,7 +33,7 @@ def from_dict(cls, data: dict | None, path: str = ""):
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"{path or 'config'}: {e}") from None
+        raise ConfigError(f"{path}: {e}" if path else str(e)) from None
 
 
 def _join(path: str, key) -> str:

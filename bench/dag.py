@@ -10,6 +10,7 @@ configurations, so the DAG's logic is plain, tested Python. Paths encode the DAG
     runs/{backbone}/baseline_w{W}/model.pth               the "-O" network of width W
     runs/{backbone}/{variant}/{classsr|joint}/model.pth   ClassSR of a variant (main variant id: "classsr")
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: "original" or a variant)
+    eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference of a test set (0 FLOPs)
     eval/summary.csv, tables/*, figures/*                 report
 
 A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; it transforms the profile
@@ -62,6 +63,7 @@ def apply_ablation(profile: Profile, ab: AblationConfig) -> Profile:
                                 joint=train.joint if ab.joint is None else ab.joint,
                                 branch_data=ab.branch_data or train.branch_data)
     widths = ab.widths or base.widths or PAPER_WIDTHS[ab.backbone]
+    # one replace: the profile checks that split.num_classes matches the widths, so both change together
     return dataclasses.replace(profile, train=train,
                                split=dataclasses.replace(profile.split, num_classes=len(widths)))
 
@@ -103,6 +105,10 @@ class Plan:
 
     def evaluation(self, testset: str, backbone: str, model: str) -> Path:
         return self.root / "eval" / testset / backbone / f"{model}.csv"
+
+    def bicubic_evaluation(self, testset: str) -> Path:
+        """The zero-FLOPs MATLAB-bicubic reference of a test set (one level up: it belongs to no backbone)."""
+        return self.root / "eval" / testset / "bicubic.csv"
 
     # ---- job configurations
     def _variant(self, backbone: str, variant: str) -> Variant:
@@ -163,12 +169,18 @@ class Plan:
 
     # ---- targets
     def evaluations(self) -> list[Path]:
+        """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O and ClassSR."""
         models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants)
-        return [self.evaluation(t.name, b, m) for t in self.profile.data.test_sets for b, m in sorted(models)]
+        return [p for t in self.profile.data.test_sets for p in
+                [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]]
 
 
 def run_json(cfg: RunConfig) -> str:
     return json.dumps(to_dict(cfg), sort_keys=True)
+
+
+def _num(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def scale_note(profile: Profile) -> str:
@@ -178,15 +190,17 @@ def scale_note(profile: Profile) -> str:
     parts = []
     if profile.data.source != "div2k":
         parts.append(f"training data {profile.data.source} (paper: DIV2K)")
-    overrides = [(stage, "", cfg) for stage, cfg in profile.train.stages.items()]
-    overrides += [(stage, f"{b} ", cfg) for b, bb in profile.train.backbones.items()
+    backbones = tuple(profile.train.backbones)
+    overrides = [(stage, "", backbones, cfg) for stage, cfg in profile.train.stages.items()]
+    overrides += [(stage, f"{b} ", (b,), cfg) for b, bb in profile.train.backbones.items()
                   for stage, cfg in bb.stages.items()]
-    for stage, who, cfg in overrides:
-        paper = paper_recipe(stage, "srresnet" if stage == "reference" else "fsrcnn")
-        for key in ("iterations", "batch_size"):
+    for stage, who, names, cfg in overrides:
+        for key in ("iterations", "batch_size", "lr"):
             value = getattr(cfg, key)
-            if value is not None and value != paper[key]:
-                parts.append(f"{who}{stage} {key} {value} (paper {paper[key]})")
+            # the paper's value of this stage for every backbone the override applies to (lr differs by backbone)
+            paper = sorted({paper_recipe(stage, "srresnet" if stage == "reference" else b)[key] for b in names})
+            if value is not None and paper and paper != [value]:
+                parts.append(f"{who}{stage} {key} {_num(value)} (paper {'/'.join(map(_num, paper))})")
     ref = profile.train.reference
     if (ref.widths and ref.widths[-1] != 64) or ref.blocks not in (None, 16):
         parts.append(f"reference MSRResNet width {ref.widths[-1] if ref.widths else 64}, {ref.blocks or 16} blocks "

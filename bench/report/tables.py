@@ -10,65 +10,114 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["backbone", "testset", "model"]
+BICUBIC = "bicubic"
+#: A ClassSR model sending at least this share of a test set's patches to one class has a collapsed routing.
+COLLAPSE = 0.95
 
 
 def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per (backbone, test set, model): mean PSNR/SSIM, patch-weighted FLOPs and class fractions."""
+    """One row per (backbone, test set, model): mean PSNR/SSIM, patch-weighted FLOPs and class fractions, the gain
+    over the bicubic reference of the same test set and whether the routing collapsed."""
     def agg(g: pd.DataFrame) -> pd.Series:
         w = g["patches"]
         out = {"images": len(g), "patches": int(w.sum()), "psnr_rgb_db": g["psnr_rgb_db"].mean(),
                "psnr_y_db": g["psnr_y_db"].mean(), "ssim_rgb": g["ssim_rgb"].mean(),
                "flops_paper": (g["flops_paper"] * w).sum() / w.sum(), "macs": (g["macs"] * w).sum() / w.sum(),
                "flops_authors": (g["flops_authors"] * w).sum() / w.sum(), "time_ms": g["time_ms"].sum()}
+        if "mean_max_prob" in g and g["mean_max_prob"].notna().all():
+            out["mean_max_prob"] = (g["mean_max_prob"] * w).sum() / w.sum()
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
 
-    return summary.groupby(KEYS, sort=False).apply(agg, include_groups=False).reset_index()
+    rows = summary.groupby(KEYS, sort=False).apply(agg, include_groups=False).reset_index()
+    bicubic = rows[rows["model"] == BICUBIC].set_index("testset")["psnr_rgb_db"]
+    rows.insert(rows.columns.get_loc("psnr_rgb_db") + 1, "gain_over_bicubic_db",
+                rows["psnr_rgb_db"] - rows["testset"].map(bicubic))
+    frac = rows[[c for c in rows.columns if c.startswith("frac_class")]]
+    rows["max_class_frac"] = frac.max(axis=1) if frac.shape[1] else np.nan
+    rows["collapsed"] = rows["max_class_frac"] >= COLLAPSE
+    return rows
+
+
+def _variant(model: str) -> str:
+    return model if model in ("original", BICUBIC) else "classsr"
 
 
 def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr") -> pd.DataFrame:
+    """Per test set: the bicubic reference, then per backbone the "-O" network and ClassSR.
+
+    ``flops_paper``/``flops_pct``: our exact count in the paper's convention (classifier included for every
+    ClassSR). ``flops_authors``/``flops_pct_authors``: the authors' bookkeeping (their rounded constants, classifier
+    for FSRCNN only) — what the published numbers use, so ``diff_flops_pct`` (relative difference of the FLOPs per
+    patch, %) and ``diff_pct_points`` compare like with like.
+    """
     rows = dataset_rows(summary)
+    rows = rows[rows["model"].isin(["original", main, BICUBIC])]
+    rows = pd.concat([rows[rows["model"] == BICUBIC], rows[rows["model"] != BICUBIC]])
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])
     out = []
-    for r in rows[rows["model"].isin(["original", main])].itertuples():
+    for r in rows.itertuples():
         base = original.loc[(r.backbone, r.testset)] if (r.backbone, r.testset) in original.index else None
-        variant = "original" if r.model == "original" else "classsr"
+        variant = _variant(r.model)
         ref = paper[(paper["backbone"] == r.backbone) & (paper["testset"] == r.testset) & (paper["variant"] == variant)]
         ref = ref.iloc[0] if len(ref) else None
+        pct = (lambda col: 100 * getattr(r, col) / base[col] if base is not None and base[col] else np.nan)
         out.append({"backbone": r.backbone, "testset": r.testset, "variant": variant, "psnr_db": r.psnr_rgb_db,
-                    "flops_paper": r.flops_paper, "flops_pct": 100 * r.flops_paper / base["flops_paper"]
-                    if base is not None else np.nan, "paper_psnr_db": ref["psnr_db"] if ref is not None else np.nan,
+                    "gain_over_bicubic_db": r.gain_over_bicubic_db, "flops_paper": r.flops_paper,
+                    "flops_pct": pct("flops_paper"), "flops_authors": r.flops_authors,
+                    "flops_pct_authors": pct("flops_authors"), "max_class_frac": r.max_class_frac,
+                    "collapsed": r.collapsed,
+                    "paper_psnr_db": ref["psnr_db"] if ref is not None else np.nan,
                     "paper_flops": float(ref["flops"]) if ref is not None else np.nan,
                     "paper_flops_pct_printed": ref["flops_printed_pct"] if ref is not None else np.nan})
     df = pd.DataFrame(out)
     df["diff_psnr_db"] = df["psnr_db"] - df["paper_psnr_db"]
-    df["diff_flops_pct"] = 100 * (df["flops_paper"] - df["paper_flops"]) / df["paper_flops"]
-    return flag_paper(df, paper)
+    df["diff_flops_pct"] = 100 * (df["flops_authors"] - df["paper_flops"]) / df["paper_flops"]
+    df = flag_paper(df, paper)
+    df["diff_pct_points"] = df["flops_pct_authors"] - df["paper_flops_pct_recomputed"]
+    return df
 
 
 def flag_paper(df: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Recompute the paper's % of the original from its own printed FLOPs; flag disagreements > 1 point."""
+    """Recompute the paper's % of the original from its own printed FLOPs; flag disagreements > 1 point, and
+    collapsed routings (≥ 95 % of the patches to one class)."""
     orig = paper[paper["variant"] == "original"].set_index(["backbone", "testset"])["flops"].astype(float)
     recomputed, flags = [], []
     for r in df.itertuples():
         key = (r.backbone, r.testset)
         pct = 100 * r.paper_flops / orig[key] if r.variant == "classsr" and key in orig.index else np.nan
         recomputed.append(pct)
-        bad = not np.isnan(pct) and abs(pct - r.paper_flops_pct_printed) > 1
-        flags.append(f"paper prints {r.paper_flops_pct_printed:.0f}% but its numbers give {pct:.0f}%" if bad else "")
+        notes = [f"collapsed: {100 * r.max_class_frac:.0f}% of patches to one class"] if r.collapsed else []
+        if not np.isnan(pct) and abs(pct - r.paper_flops_pct_printed) > 1:
+            notes.append(f"paper prints {r.paper_flops_pct_printed:.0f}% but its numbers give {pct:.0f}%")
+        flags.append("; ".join(notes))
     return df.assign(paper_flops_pct_recomputed=recomputed, flag=flags)
 
 
 def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Every ClassSR variant with its -O network and the bicubic reference of each test set."""
     rows = dataset_rows(summary)
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
-    rows = rows[rows["model"] != "original"].copy()
-    rows["flops_pct"] = [100 * f / original.get((b, t), np.nan) for b, t, f in
-                         zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
-    keep = ["backbone", "testset", "model", "psnr_rgb_db", "flops_paper", "flops_pct"] + \
-        [c for c in rows.columns if c.startswith("frac_class")]
-    return rows[keep].sort_values(["backbone", "testset", "model"]).reset_index(drop=True)
+    rows = rows.copy()
+    rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
+                         for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
+    keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",
+            "mean_max_prob", "max_class_frac", "collapsed"] + [c for c in rows.columns if c.startswith("frac_class")]
+    order = rows["model"].map(lambda m: {BICUBIC: 0, "original": 1}.get(m, 2))
+    rows = rows.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
+    return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+
+
+def markdown_by_testset(df: pd.DataFrame, caption: str) -> str:
+    """One markdown table per test set; columns empty for that test set (e.g. paper numbers on a set the paper
+    did not use) are left out — the CSV keeps them."""
+    parts = []
+    for testset, sub in df.groupby("testset", sort=False):
+        sub = sub.drop(columns="testset").dropna(axis=1, how="all")
+        sub = sub.loc[:, [c for c in sub.columns if not (sub[c].astype(str) == "").all()]]
+        parts.append(f"### {testset}\n\n{sub.to_markdown(index=False, floatfmt='.4g')}\n")
+    return "\n".join(parts) + f"\n{caption}\n"
 
 
 def markdown(df: pd.DataFrame, caption: str) -> str:

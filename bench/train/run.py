@@ -50,6 +50,7 @@ class RunConfig:
     device: str = "auto"
     amp: bool = False
     compile: bool = False
+    channels_last: bool = True
     loader_workers: int = 0
     log_every: int = 100
     checkpoint_every: int = 5000
@@ -106,5 +107,6 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
                      model_kwargs=bb.model_kwargs(), scale=profile.data.scale, classes_csv=classes_csv,
                      class_id=class_id if stage == "branch" and train.branch_data == "class" else None,
                      init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
+                     channels_last=train.channels_last,
                      loader_workers=train.loader_workers,
                      log_every=train.log_every, checkpoint_every=train.checkpoint_every, **recipe)

@@ -25,6 +25,25 @@ rule evaluate:
         " > {log} 2>&1"
 
 
+rule evaluate_bicubic:
+    input:
+        manifest(),
+    output:
+        f"{ROOT}/eval/{{testset}}/bicubic.csv",
+    log:
+        f"{LOGS}/eval/{{testset}}/bicubic.log",
+    benchmark:
+        f"{LOGS}/eval/{{testset}}/bicubic.benchmark.tsv"
+    conda:
+        "../envs/bench.yaml"
+    params:
+        **evaluate_params(),
+        testset=f"{PLAN.data_dir}/test/{{testset}}",
+    shell:
+        "{params.py} -m bench evaluate --arch bicubic --testset {params.testset} --out {output}"
+        " --coverage {params.coverage} --scale {params.scale} > {log} 2>&1"
+
+
 rule summarize:
     input:
         evaluations(),
