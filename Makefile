@@ -1,6 +1,7 @@
 # Set-up, tests and the main job on a fresh machine with Python >= 3.11:
 #   make test     unit tests + the ci profile of the workflow + its regression check against results/reference/ci
-#   make demo     the default profile: the whole pipeline on the embedded images (≈ 15 min on 2 cores)
+#   make demo     the default profile: the whole pipeline on the embedded images (≤ 20 min on 2 cores)
+#   make fsrcnn-cpu  ClassSR-FSRCNN at paper widths and its loss ablations on the embedded images (≈ 40 min on 2 cores)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 CORES ?= 2
 
-.PHONY: install test unit ci-regression demo flops clean
+.PHONY: install test unit ci-regression demo fsrcnn-cpu flops clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,9 @@ test: unit ci-regression
 
 demo: install
 	$(PY) -m snakemake --cores 8
+
+fsrcnn-cpu: install
+	$(PY) -m snakemake --cores $(CORES) --configfile configs/fsrcnn_cpu.yaml
 
 flops: install
 	$(PY) -m bench flops

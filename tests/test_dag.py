@@ -33,8 +33,9 @@ def test_variants_share_what_they_do_not_change():
 
 def test_scale_note_names_every_reduction():
     note = scale_note(load_profile(ROOT / "configs" / "default.yaml"))
-    assert note.startswith("demo scale:") and "branch iterations 60 (paper 500000)" in note
-    assert "fsrcnn branch iterations 400" in note and "srresnet depth {'blocks': 2}" in note
+    assert note.startswith("demo scale:") and "branch iterations 400 (paper 500000/1000000)" in note
+    assert "fsrcnn branch iterations 1200" in note and "srresnet depth {'blocks': 2}" in note
+    assert "branch lr 0.001 (paper 0.0002/0.001)" in note and "fsrcnn branch lr 0.005 (paper 0.001)" in note
     paper = load_profile(ROOT / "configs" / "paper.yaml")
     assert scale_note(paper) == ""
 
@@ -55,6 +56,16 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1, "summarize": 1, "report": 1, "flops": 1,
                       "perf": 1}
+
+
+def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
+    result = _snakemake("-n", "--cores", "2", "--forceall", "--configfile", "configs/fsrcnn_cpu.yaml")
+    assert result.returncode == 0, result.stderr
+    assert _job_counts(result.stdout) == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1,
+                                          "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
+                                          "evaluate_bicubic": 1, "summarize": 1, "report": 1, "flops": 1, "perf": 1}
+    note = scale_note(load_profile(ROOT / "configs" / "fsrcnn_cpu.yaml"))
+    assert "branch lr 0.002 (paper 0.001)" in note and "fsrcnn widths" not in note  # the paper's widths
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +171,17 @@ def test_committed_schema_is_generated_and_complete():
 def test_schema_names_nested_typos():
     result = _snakemake("-n", "--cores", "1", "--config", 'train={"stages": {"branch": {"iteratons": 3}}}')
     assert result.returncode != 0 and "'iteratons' was unexpected" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("overrides, names", [
+    ({"train": {"stages": {"branch": {"iterations": 0}}}}, "train.stages.branch: iterations must be ≥ 1, got 0"),
+    ({"train": {"backbones": {"fsrcnn": {"stages": {"classsr": {"batch_size": 0}}}}}},
+     "train.backbones.fsrcnn.stages.classsr: batch_size must be ≥ 1"),
+    ({"train": {"backbones": {"carn": {"widths": [16]}}}}, "backbones.carn.widths: ClassSR needs at least 2"),
+    ({"split": {"num_classes": 2}}, "split.num_classes is 2 but train.backbones.fsrcnn.widths has 3 branches"),
+])
+def test_untrainable_budgets_are_refused_at_load_time(overrides, names):
+    from bench.config import ConfigError
+
+    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+        load_profile(ROOT / "configs" / "default.yaml", overrides)

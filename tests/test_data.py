@@ -82,8 +82,10 @@ def test_missing_div_indices_are_listed(tmp_path):
 
 def test_embedded_split_is_fixed_and_disjoint():
     train, test = sources.embedded("train"), sources.embedded("test")
-    assert len(train) == 9 and [r.name for r in test] == ["coffee", "rocket", "hubble_deep_field"]
-    assert not {r.name for r in train} & {r.name for r in test}
+    assert len(train) == 10 and [r.name for r in test] == ["coffee", "rocket", "hubble_deep_field"]
+    assert not {r.name for r in train} & {r.name for r in test} and "retina" not in {r.name for r in train}
+    hopper = next(r for r in train if r.name == "grace_hopper").load()  # matplotlib's sample photograph
+    assert hopper.shape == (600, 512, 3) and hopper.dtype == np.uint8
     img = train[-1].load()  # gravel: a gray texture converted to RGB
     assert img.shape == (512, 512, 3) and np.array_equal(img[..., 0], img[..., 2])
 

@@ -50,6 +50,41 @@ def test_table1_arithmetic_and_paper_flags():
     assert frac["frac_class0"] == pytest.approx(4 / 12) and frac["frac_class2"] == pytest.approx(5 / 12)
 
 
+def with_bicubic(summary: pd.DataFrame) -> pd.DataFrame:
+    """The bicubic reference rows of every test set (0 FLOPs, 27 and 25 dB for images a and b)."""
+    rows = [{"testset": t, "image": i, "backbone": "bicubic", "model": "bicubic", "variant": "bicubic",
+             "patches": 6, "psnr_rgb_db": p, "psnr_y_db": p + 1, "ssim_rgb": 0.7, "ssim_y": 0.75, "flops_paper": 0.0,
+             "macs": 0.0, "flops_authors": 0.0, "time_ms": 1.0, "scale_note": "demo scale: x"}
+            for t in summary["testset"].unique() for i, p in (("a", 27.0), ("b", 25.0))]
+    return pd.concat([summary, pd.DataFrame(rows)], ignore_index=True)
+
+
+def test_bicubic_gain_and_collapse_flag():
+    summary = with_bicubic(fake_summary())
+    # ClassSR-CARN on the embedded set: every patch of both images in class 2 → collapsed
+    hit = (summary["backbone"] == "carn") & (summary["model"] == "classsr") & (summary["testset"] == "embedded")
+    summary.loc[hit, ["n_class0", "n_class1", "n_class2"]] = [0, 0, 6]
+    summary.loc[summary["model"] == "classsr", "mean_max_prob"] = 0.9  # ClassSR rows only, as evaluate writes it
+    t1 = tables.table1(summary, PAPER)
+    assert t1.iloc[0]["variant"] == "bicubic" and t1.iloc[0]["psnr_db"] == pytest.approx(26.0)
+    fs = t1[(t1["backbone"] == "fsrcnn") & (t1["testset"] == "test2k")].set_index("variant")
+    assert fs.loc["original", "gain_over_bicubic_db"] == pytest.approx(28.0 - 26.0)
+    assert fs.loc["classsr", "gain_over_bicubic_db"] == pytest.approx(28.1 - 26.0)
+    carn = t1[(t1["backbone"] == "carn") & (t1["testset"] == "embedded") & (t1["variant"] == "classsr")].iloc[0]
+    assert carn["collapsed"] and carn["flag"].startswith("collapsed: 100% of patches")
+    assert not fs.loc["classsr", "collapsed"] and fs.loc["classsr", "max_class_frac"] == pytest.approx(5 / 12)
+    ab = tables.ablation_table(summary)
+    assert (ab.loc[ab["model"] == "classsr", "mean_max_prob"] == 0.9).all() and ab.loc[ab["model"] == "original",
+                                                                                      "mean_max_prob"].isna().all()
+    assert ab.groupby("testset")["model"].first().eq("bicubic").all()
+    assert ab.loc[(ab["backbone"] == "carn") & (ab["testset"] == "embedded") & (ab["model"] == "classsr"),
+                  "collapsed"].item()
+    md = tables.markdown_by_testset(t1, "caption")
+    embedded = md.split("### embedded")[1]  # no paper numbers for the embedded set: those columns are dropped
+    assert "paper_psnr_db" not in embedded and "paper_psnr_db" in md.split("### embedded")[0]
+    assert "gain_over_bicubic_db" in embedded and "paper_psnr_db" in t1.columns
+
+
 def test_report_renders_without_torch(tmp_path):
     summary = tmp_path / "summary.csv"
     fake_summary().to_csv(summary, index=False)

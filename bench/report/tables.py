@@ -24,8 +24,9 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
                "psnr_y_db": g["psnr_y_db"].mean(), "ssim_rgb": g["ssim_rgb"].mean(),
                "flops_paper": (g["flops_paper"] * w).sum() / w.sum(), "macs": (g["macs"] * w).sum() / w.sum(),
                "flops_authors": (g["flops_authors"] * w).sum() / w.sum(), "time_ms": g["time_ms"].sum()}
-        if "mean_max_prob" in g and g["mean_max_prob"].notna().all():
-            out["mean_max_prob"] = (g["mean_max_prob"] * w).sum() / w.sum()
+        # every group returns the same keys, or pandas stacks the results into one Series
+        known = "mean_max_prob" in g and g["mean_max_prob"].notna().all()
+        out["mean_max_prob"] = (g["mean_max_prob"] * w).sum() / w.sum() if known else np.nan
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
