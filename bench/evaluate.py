@@ -21,7 +21,7 @@ from torch import nn
 
 from . import flops
 from .images import read_image, to_tensor
-from .inference import prepare, route_logits, sync, upscale
+from .inference import prepare, sync, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
 from .resize import imresize
@@ -58,7 +58,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     device = next(model.parameters()).device
     sync(device)
     start = time.perf_counter()
-    sr, classes = upscale(model, lr, coverage=coverage, batch_size=batch_size)
+    sr, classes, probs = upscale(model, lr, coverage=coverage, batch_size=batch_size, with_probs=True)
     sync(device)
     elapsed_ms = (time.perf_counter() - start) * 1000
     sr_img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255.0  # overlaps stay float, as the authors'
@@ -67,8 +67,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
         raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
     c = model.scale
     n = len(make_grid(lr.shape[1], lr.shape[2], coverage=coverage))
-    # untimed: the softmax confidence of every routing decision (a classifier-only pass)
-    max_prob = route_logits(model, lr, coverage=coverage).softmax(1).amax(1) if classes is not None else None
+    max_prob = probs.amax(1) if probs is not None else None  # the confidence of every routing decision
     return {**_scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "classes": classes, "max_prob": max_prob,
             "sr": sr}
 

@@ -129,8 +129,11 @@ class _Queue:
 @torch.inference_mode()
 def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batch_size: int | str | None = None,
             route: torch.Tensor | None = None, classify: bool | None = None, quantize: bool = True,
-            layout: str = "channels_last", patch: int = 32, step: int = 28):
+            layout: str = "channels_last", patch: int = 32, step: int = 28, with_probs: bool = False):
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
+
+    ``with_probs``: also return the classifier's softmax probabilities per patch (n, M), from the same pass that
+    routes (None when the classifier did not run).
 
     ``route`` forces the class of every patch (ClassSR only), e.g. for benchmarks or oracle routing; the classifier
     is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model costs);
@@ -159,11 +162,15 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     queues = [_Queue(net, size(net), stitcher, quantize) for net in (model.branches if routed else [model])]
     chunk = size(model.classifier) if classify else queues[-1].size
     classes = torch.zeros(len(grid), dtype=torch.long)
+    probs = torch.zeros(len(grid), model.num_classes) if classify and with_probs else None
     for start in range(0, len(grid), chunk):
         stop = min(start + chunk, len(grid))
         patches = extract(lr, grid, start, stop).to(device).contiguous(memory_format=fmt)
         if classify:
-            decided = model.route(patches)[1].cpu()
+            p, decided = model.route(patches)
+            decided = decided.cpu()
+            if probs is not None:
+                probs[start:stop] = p.float().cpu()
         if routed:
             classes[start:stop] = route[start:stop] if route is not None else decided
         ids, k_of = torch.arange(start, stop), classes[start:stop]
@@ -172,23 +179,6 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
             queue.push(patches[mine.to(device)], ids[mine])
     for queue in queues:
         queue.flush()
-    return stitcher.result(), (classes if routed else None)
+    result = stitcher.result(), (classes if routed else None)
+    return (*result, probs) if with_probs else result
 
-
-@torch.inference_mode()
-def route_logits(model: ClassSR, lr: torch.Tensor, *, coverage: str = "paper", batch_size: int = 256,
-                 layout: str = "channels_last", patch: int = 32, step: int = 28) -> torch.Tensor:
-    """The classifier's logits (n, M) for every patch of ``lr``'s grid, row-major, on the CPU.
-
-    A classifier-only pass (7.6 MFLOPs per patch, against ≥ 141 M for a branch) for analyses that need the soft
-    routing — confidence, any-time thresholds — without changing what ``upscale`` returns or times.
-    """
-    _check_lr(lr)
-    if not isinstance(model, ClassSR):
-        raise TypeError(f"route_logits needs a ClassSR model, got {type(model).__name__}")
-    grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
-    device, fmt = next(model.parameters()).device, memory_format(layout)
-    out = [model.classifier.eval()(extract(lr, grid, start, min(start + batch_size, len(grid)))
-                                   .to(device).contiguous(memory_format=fmt)).float().cpu()
-           for start in range(0, len(grid), batch_size)]
-    return torch.cat(out)

@@ -77,6 +77,10 @@ def test_evaluation_rows(prepared, tmp_path):
     assert np.isnan(row["flops_authors"])  # tiny widths: the authors' constants do not apply
     routing = pd.read_csv(tmp_path / "r.csv")
     assert len(routing) == df["patches"].sum() and (tmp_path / "s.png").stat().st_size > 0
+    # the routing pass's own softmax confidence: at least 1/M, at most 1, and its mean is the row's mean_max_prob
+    assert routing["max_prob"].between(1 / 3, 1).all()
+    first = routing[routing["image"] == row["image"]]["max_prob"]
+    assert row["mean_max_prob"] == pytest.approx(first.mean(), abs=1e-6)
     baseline = build("fsrcnn", width=56).eval()
     orig = evaluate(baseline, backbone="fsrcnn", model_id="original", testset=data / "test" / "tiny")
     assert (orig["flops_paper"] == 467_877_888).all() and (orig["flops_authors"] == 468e6).all()
