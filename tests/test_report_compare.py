@@ -65,6 +65,7 @@ def test_bicubic_gain_and_collapse_flag():
     hit = (summary["backbone"] == "carn") & (summary["model"] == "classsr") & (summary["testset"] == "embedded")
     summary.loc[hit, ["n_class0", "n_class1", "n_class2"]] = [0, 0, 6]
     summary.loc[summary["model"] == "classsr", "mean_max_prob"] = 0.9  # ClassSR rows only, as evaluate writes it
+    summary.loc[hit & (summary["image"] == "a"), "flops_authors"] = np.nan  # non-paper widths: no authors' count
     t1 = tables.table1(summary, PAPER)
     assert t1.iloc[0]["variant"] == "bicubic" and t1.iloc[0]["psnr_db"] == pytest.approx(26.0)
     fs = t1[(t1["backbone"] == "fsrcnn") & (t1["testset"] == "test2k")].set_index("variant")
@@ -72,6 +73,7 @@ def test_bicubic_gain_and_collapse_flag():
     assert fs.loc["classsr", "gain_over_bicubic_db"] == pytest.approx(28.1 - 26.0)
     carn = t1[(t1["backbone"] == "carn") & (t1["testset"] == "embedded") & (t1["variant"] == "classsr")].iloc[0]
     assert carn["collapsed"] and carn["flag"].startswith("collapsed: 100% of patches")
+    assert np.isnan(carn["flops_authors"]) and np.isnan(carn["flops_pct_authors"])  # empty, not 0
     assert not fs.loc["classsr", "collapsed"] and fs.loc["classsr", "max_class_frac"] == pytest.approx(5 / 12)
     ab = tables.ablation_table(summary)
     assert (ab.loc[ab["model"] == "classsr", "mean_max_prob"] == 0.9).all() and ab.loc[ab["model"] == "original",

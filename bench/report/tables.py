@@ -20,13 +20,14 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
     over the bicubic reference of the same test set and whether the routing collapsed."""
     def agg(g: pd.DataFrame) -> pd.Series:
         w = g["patches"]
+        # patch-weighted means; empty (not 0) when any image lacks the value, e.g. flops_authors for non-paper
+        # widths. Every group returns the same keys, or pandas stacks the results into one Series.
+        weighted = (lambda col: (g[col] * w).sum(min_count=len(g)) / w.sum() if col in g else np.nan)
         out = {"images": len(g), "patches": int(w.sum()), "psnr_rgb_db": g["psnr_rgb_db"].mean(),
                "psnr_y_db": g["psnr_y_db"].mean(), "ssim_rgb": g["ssim_rgb"].mean(),
-               "flops_paper": (g["flops_paper"] * w).sum() / w.sum(), "macs": (g["macs"] * w).sum() / w.sum(),
-               "flops_authors": (g["flops_authors"] * w).sum() / w.sum(), "time_ms": g["time_ms"].sum()}
-        # every group returns the same keys, or pandas stacks the results into one Series
-        known = "mean_max_prob" in g and g["mean_max_prob"].notna().all()
-        out["mean_max_prob"] = (g["mean_max_prob"] * w).sum() / w.sum() if known else np.nan
+               "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
+               "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
+               "mean_max_prob": weighted("mean_max_prob")}
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
