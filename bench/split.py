@@ -68,7 +68,7 @@ def assign(psnr: np.ndarray, thresholds: tuple[float, ...]) -> np.ndarray:
 def split(index: pd.DataFrame, psnr: np.ndarray, *, num_classes: int, mode, out: str | Path) -> pd.DataFrame:
     """Write the class table (image, y, x, psnr_db, class) atomically; refuse a split with an empty class."""
     t = thresholds_for(psnr, num_classes, mode)
-    table = index[["image", "y", "x"]].assign(psnr_db=psnr, **{"class": assign(psnr, t)})
+    table = index[[c for c in ("image", "y", "x", "size") if c in index]].assign(psnr_db=psnr, **{"class": assign(psnr, t)})
     counts = np.bincount(table["class"], minlength=num_classes)
     if (counts == 0).any():
         raise ValueError(f"class split with thresholds {[round(v, 3) for v in t]} dB leaves class(es) "

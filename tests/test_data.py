@@ -125,6 +125,19 @@ def test_crops_and_augmentation_keep_pairs_aligned(prepared):
     assert torch.equal(alr[0], lr[0].flip(-1).transpose(-1, -2)) and torch.equal(ahr[1], hr[1].flip(-2))
 
 
+def test_training_crops_the_patch_size_that_prepare_cut(tmp_path, hr_folder):
+    cfg = load_profile(None, {"data": {"source": "folder", "root": str(hr_folder), "aug_scales": [1.0],
+                                       "lr_patch": 24, "lr_step": 12, "test_sets": []}}).data
+    out = prepare(cfg, tmp_path / "out")
+    index = pd.read_csv(out / "train" / "subimages.csv")
+    lr, hr = SubImages(out, index, scale=4).crop(np.array([0, 1]))
+    assert lr.shape == (2, 3, 24, 24) and hr.shape == (2, 3, 96, 96)
+    assert SubImages(out, index.drop(columns="size"), scale=4).patch == 32  # indexes written before the column
+    mixed = pd.concat([index.head(2), index.head(1).assign(size=32)])
+    with pytest.raises(ValueError, match=r"mixes patch sizes \[24, 32\]"):
+        SubImages(out, mixed, scale=4)
+
+
 def test_loader_workers_give_the_same_batches_in_order(prepared):
     from bench.data.subimages import batch_loader
 

@@ -60,7 +60,8 @@ def _train_image(ref: sources.ImageRef, cfg: DataConfig, out: Path) -> tuple[lis
             continue
         np.save(out / "train" / "hr" / f"{name}.npy", hr)
         np.save(out / "train" / "lr" / f"{name}.npy", lr)
-        rows += [{"image": name, "y": y, "x": x} for y in ys for x in xs]
+        # the patch size travels with the index: training and the split crop what prepare cut
+        rows += [{"image": name, "y": y, "x": x, "size": cfg.lr_patch} for y in ys for x in xs]
     return rows, skipped
 
 
@@ -79,7 +80,7 @@ def prepare_train(cfg: DataConfig, out: Path) -> tuple[pd.DataFrame, list[str]]:
         warnings.warn(f"skipped {s}: smaller than one {cfg.lr_patch * cfg.scale}px HR sub-image", stacklevel=2)
     if not rows:
         raise ValueError("no training sub-image at all: every image is smaller than one HR sub-image")
-    index = pd.DataFrame(rows, columns=["image", "y", "x"])
+    index = pd.DataFrame(rows, columns=["image", "y", "x", "size"])
     index.to_csv(out / "train" / "subimages.csv", index=False)
     return index, skipped
 

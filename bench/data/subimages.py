@@ -15,13 +15,17 @@ import torch
 
 
 class SubImages:
-    """The LR/HR sub-image pairs listed in an index table (columns image, y, x in LR pixels)."""
+    """The LR/HR sub-image pairs listed in an index table (columns image, y, x in LR pixels; size: the LR patch
+    side that prepare cut, data.lr_patch — 32 when the column is absent, as in indexes of older versions)."""
 
-    def __init__(self, data_dir: str | Path, index: pd.DataFrame, *, scale: int, patch: int = 32):
-        self.dir, self.scale, self.patch = Path(data_dir), scale, patch
+    def __init__(self, data_dir: str | Path, index: pd.DataFrame, *, scale: int):
         missing = {"image", "y", "x"} - set(index.columns)
         if missing:
             raise ValueError(f"sub-image index lacks columns {sorted(missing)}")
+        sizes = index["size"].unique() if "size" in index else [32]
+        if len(sizes) != 1:
+            raise ValueError(f"sub-image index mixes patch sizes {sorted(int(v) for v in sizes)}: re-run `python -m bench prepare`")
+        self.dir, self.scale, self.patch = Path(data_dir), scale, int(sizes[0])
         self.names, codes = np.unique(index["image"].to_numpy(), return_inverse=True)
         self.codes, self.ys, self.xs = codes, index["y"].to_numpy(), index["x"].to_numpy()
         self._arrays: dict[tuple[str, int], np.ndarray] = {}
