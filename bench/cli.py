@@ -17,6 +17,7 @@ VERBS = {
     "split": ("bench.commands.split", "split training sub-images into classes by reference-net PSNR"),
     "train": ("bench.commands.train", "train every stage of a profile, one stage, or one resolved run"),
     "evaluate": ("bench.commands.evaluate", "evaluate one model on one test set (one CSV row per image)"),
+    "curve": ("bench.commands.curve", "learning curve of a -O network: its snapshots evaluated on a test set"),
     "summarize": ("bench.commands.summarize", "merge evaluation CSVs into one summary with provenance"),
     "report": ("bench.commands.report", "render tables and figures from stored CSVs (no torch)"),
     "compare": ("bench.commands.compare", "compare result CSVs with a reference within tolerances"),

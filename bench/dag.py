@@ -11,6 +11,7 @@ configurations, so the DAG's logic is plain, tested Python. Paths encode the DAG
     runs/{backbone}/{variant}/{classsr|joint}/model.pth   ClassSR of a variant (main variant id: "classsr")
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: "original" or a variant)
     eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference of a test set (0 FLOPs)
+    eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
     eval/summary.csv, tables/*, figures/*                 report
 
 A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; it transforms the profile
@@ -110,6 +111,9 @@ class Plan:
         """The zero-FLOPs MATLAB-bicubic reference of a test set (one level up: it belongs to no backbone)."""
         return self.root / "eval" / testset / "bicubic.csv"
 
+    def curve(self, testset: str, backbone: str) -> Path:
+        return self.root / "eval" / testset / backbone / "original.curve.csv"
+
     # ---- job configurations
     def _variant(self, backbone: str, variant: str) -> Variant:
         try:
@@ -173,6 +177,13 @@ class Plan:
         models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants)
         return [p for t in self.profile.data.test_sets for p in
                 [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]]
+
+
+    def curves(self) -> list[Path]:
+        """Learning curves of every trained -O network on every test set (none without snapshots)."""
+        if not self.profile.train.snapshot_every or self.profile.official.folder:
+            return []
+        return [self.curve(t.name, b) for t in self.profile.data.test_sets for b in self.profile.train.backbones]
 
 
 def run_json(cfg: RunConfig) -> str:

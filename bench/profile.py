@@ -117,6 +117,7 @@ class TrainConfig:
     loader_workers: int = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
     log_every: int = 100
     checkpoint_every: int = 5000
+    snapshot_every: int = 0   # -O weights kept every N iterations for the learning curve (0 = none)
     joint: bool = False
     branch_data: Literal["class", "all"] = "class"
     reference: BackboneConfig = BackboneConfig(widths=(64,))

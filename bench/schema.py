@@ -63,6 +63,8 @@ DOCS = {
     "TrainConfig.loader_workers": "Batch-building processes (0 = in the training process).",
     "TrainConfig.log_every": "Iterations between train_log.csv rows.",
     "TrainConfig.checkpoint_every": "Iterations between resumable checkpoints.",
+    "TrainConfig.snapshot_every": ("Iterations between kept weights of every -O network (snapshots/, also at "
+                                   "iteration 0), evaluated into its learning curve against bicubic; 0 = none."),
     "TrainConfig.joint": "Run stage 3, joint fine-tuning of classifier and branches.",
     "TrainConfig.branch_data": "Pretrain branch k on class-k data (paper) or on all data (ablation).",
     "TrainConfig.reference": "The reference MSRResNet of the class split (paper: width 64, 16 blocks).",

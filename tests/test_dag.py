@@ -63,7 +63,11 @@ def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
     assert result.returncode == 0, result.stderr
     assert _job_counts(result.stdout) == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1,
                                           "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
-                                          "evaluate_bicubic": 1, "summarize": 1, "report": 1, "flops": 1, "perf": 1}
+                                          "evaluate_bicubic": 1, "learning_curve": 1, "summarize": 1, "report": 1,
+                                          "flops": 1, "perf": 1}
+    # snapshot_every > 0: the -O's learning curve; none without snapshots
+    assert plan("fsrcnn_cpu").curves() == [Path("results/fsrcnn_cpu/eval/embedded/fsrcnn/original.curve.csv")]
+    assert plan("paper").curves() == []
     note = scale_note(load_profile(ROOT / "configs" / "fsrcnn_cpu.yaml"))
     assert "branch lr 0.002 (paper 0.001)" in note and "fsrcnn widths" not in note  # the paper's widths
 

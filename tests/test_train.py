@@ -121,3 +121,40 @@ def test_config_typo_is_named(tmp_path, capsys, hr_folder):
     assert "train.stages.branch.iteratons" in capsys.readouterr().err
     assert main(["prepare", "--config", str(path), "--set", "data.scael=4"]) == 2
     assert "data.scael" in capsys.readouterr().err
+
+
+def test_snapshots_give_a_learning_curve_against_bicubic(prepared, tmp_path):
+    """train.snapshot_every keeps the -O's weights (iteration 0 included, the last is model.pth); bench curve
+    evaluates each on a test set, and the report sets the curve against the bicubic reference."""
+    import dataclasses
+
+    from bench.commands.curve import checkpoints
+    from bench.evaluate import evaluate_bicubic
+    from bench.report.tables import learning_curve
+
+    raw, data = prepared
+    stages = {"baseline": {"iterations": 5, "batch_size": 2, "periods": [5], "restarts": [], "restart_weights": []}}
+    profile = load_profile(None, tiny_profile_dict(raw["data"]["root"], stages=stages, snapshot_every=2))
+    cfg = resolve(profile, "baseline", "fsrcnn", data_dir=str(data))
+    assert cfg.snapshot_every == 2 and resolve(profile, "branch", "fsrcnn", data_dir=str(data),
+                                               classes_csv="x.csv", class_id=0).snapshot_every == 0
+    assert cfg.digest() == dataclasses.replace(cfg, snapshot_every=0).digest()  # keeping weights changes no result
+    final = train(cfg, tmp_path / "run")
+    assert [(i, p.name) for i, p in checkpoints(final.parent)] == [
+        (0, "iter_0000000.pth"), (2, "iter_0000002.pth"), (4, "iter_0000004.pth"), (5, "model.pth")]
+    first = load_official("fsrcnn", final.parent / "snapshots" / "iter_0000000.pth").state_dict()
+    last = load_official("fsrcnn", final).state_dict()
+    assert not torch.equal(first["head_conv.0.weight"], last["head_conv.0.weight"])  # 0 = the initialisation
+    testset = data / "test" / "tiny"
+    out = tmp_path / "curve.csv"
+    assert main(["curve", "--run", str(final.parent), "--arch", "fsrcnn", "--testset", str(testset),
+                 "--out", str(out), "--device", "cpu"]) == 0
+    curve = pd.read_csv(out)
+    assert sorted(curve["iteration"].unique()) == [0, 2, 4, 5] and len(curve) == 4 * 3  # 3 test images
+    summary = evaluate_bicubic(testset=testset).assign(model="bicubic")
+    table = learning_curve(curve, summary)
+    assert list(table["iteration"]) == [0, 2, 4, 5]
+    bicubic = summary["psnr_rgb_db"].mean()
+    assert table["gain_over_bicubic_db"].to_numpy() == pytest.approx((table["psnr_rgb_db"] - bicubic).to_numpy())
+    with pytest.raises(FileNotFoundError, match="finished training run"):
+        checkpoints(tmp_path)

@@ -27,11 +27,17 @@ ABLATION_CAPTION = (
     "classifier's largest softmax probability (1 = hard decisions); frac_classK: share of patches routed to class K "
     "(0 = simple); collapsed: ≥ 95 % of the patches to one class. ")
 
+LEARNING_CAPTION = (
+    "Learning curves: mean PSNR (dB, RGB, same grid and crop as Table 1) of every -O network at its kept "
+    "snapshots (train.snapshot_every) and at the end of training; gain_over_bicubic_db: minus MATLAB-bicubic "
+    "upscaling of the same LR (0 FLOPs). ")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
     parser.add_argument("--perf", help="latency CSV of python -m bench perf (adds the perf table and figure)")
+    parser.add_argument("--curves", nargs="*", default=[], help="learning-curve CSVs of python -m bench curve")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
@@ -68,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         skipped.append("class_distribution.png (no ClassSR evaluation)")
     _class_maps(summary, out)
     _curves(out)
+    if args.curves:
+        _learning_curves(args.curves, summary, out, note)
     if args.perf:
         perf = pd.read_csv(args.perf)
         pt = tables.perf_table(perf)
@@ -93,6 +101,15 @@ def _class_maps(summary: pd.DataFrame, out: Path) -> None:
                 figures.class_map(base / "classsr.sample.png", base / "classsr.routing.csv",
                                   out / "figures" / f"classmap_{testset}.png")
                 break
+
+
+def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
+    curve = tables.learning_curve(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True), summary)
+    curve.to_csv(out / "tables" / "learning_curve.csv", index=False)
+    _write(out / "tables" / "learning_curve.md", tables.markdown_by_testset(curve, LEARNING_CAPTION + note))
+    for testset in curve["testset"].unique():
+        figures.learning_curve(curve, testset, out / "figures" / f"learning_curve_{testset}.png",
+                               LEARNING_CAPTION + note)
 
 
 def _curves(out: Path) -> None:

@@ -129,3 +129,23 @@ def perf_plot(perf: pd.DataFrame, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def learning_curve(curve: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
+    """Mean PSNR (dB) of every -O network against training iterations on one test set; bicubic dashed."""
+    sub = curve[curve["testset"] == testset]
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    sns.lineplot(data=sub, x="iteration", y="psnr_rgb_db", hue="backbone", marker="o", ax=ax)
+    bicubic = sub["bicubic_psnr_db"].dropna()
+    if len(bicubic):
+        ax.axhline(bicubic.iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")
+        low = min(sub["psnr_rgb_db"].quantile(0.25), bicubic.iloc[0] - 1.0)  # the first snapshots are noise
+        ax.set_ylim(bottom=low)
+    ax.set_xlabel("training iteration of the -O network")
+    ax.set_ylabel("PSNR (dB, RGB)")
+    ax.set_title(f"{testset}: learning curve against bicubic")
+    ax.legend(fontsize=7)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.text(0.01, 0.01, caption, fontsize=5.5, wrap=True, va="bottom")
+    fig.savefig(out, dpi=120)
+    plt.close(fig)

@@ -153,3 +153,14 @@ def perf_caption(perf: pd.DataFrame) -> str:
             f"{env['device']} ({env['cpu']}, {env['threads']} threads), torch {env['torch_version']}; median of "
             f"{env['repeats']} interleaved runs, min/max beside it. FLOPs and MACs per patch (classifier included); "
             "speed-ups over the batched original; speedup_over_mac_ratio = wall-time speed-up ÷ true-MAC ratio.")
+
+
+def learning_curve(curves: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (backbone, test set, iteration): the -O network's mean PSNR over images and its gain over the
+    MATLAB-bicubic reference of the same test set (same grid and crop)."""
+    mean = (curves.groupby(["backbone", "testset", "iteration"], sort=True)["psnr_rgb_db"].mean()
+            .reset_index())
+    bicubic = summary[summary["model"] == BICUBIC].groupby("testset")["psnr_rgb_db"].mean()
+    mean["bicubic_psnr_db"] = mean["testset"].map(bicubic)
+    mean["gain_over_bicubic_db"] = mean["psnr_rgb_db"] - mean["bicubic_psnr_db"]
+    return mean

@@ -20,7 +20,7 @@ from .recipes import paper_recipe
 from .schedule import CosineRestart
 
 #: Fields that may change between a run and its resumption without changing its result on one device.
-NOT_HASHED = ("log_every", "checkpoint_every", "device", "compile", "loader_workers")
+NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "compile", "loader_workers")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class RunConfig:
     loader_workers: int = 0
     log_every: int = 100
     checkpoint_every: int = 5000
+    snapshot_every: int = 0
 
     def __post_init__(self):
         if self.stage == "branch" and self.class_id is not None and self.classes_csv is None:
@@ -109,4 +110,5 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
                      init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
                      channels_last=train.channels_last,
                      loader_workers=train.loader_workers,
-                     log_every=train.log_every, checkpoint_every=train.checkpoint_every, **recipe)
+                     log_every=train.log_every, checkpoint_every=train.checkpoint_every,
+                     snapshot_every=train.snapshot_every if stage == "baseline" else 0, **recipe)

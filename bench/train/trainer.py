@@ -11,6 +11,7 @@ state.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 import warnings
@@ -173,6 +174,7 @@ def _prepare_run_dir(cfg: RunConfig, run_dir: Path) -> str:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(saved, lambda tmp: cfg.save(Path(tmp)))
     (run_dir / "train_log.csv").unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "snapshots", ignore_errors=True)  # an aborted run's weights are not this run's curve
     return "new"
 
 
@@ -213,6 +215,8 @@ class _Loop:
         bar = tqdm(total=self.cfg.iterations, initial=self.iteration, disable=not sys.stderr.isatty(),
                    desc=f"{self.cfg.stage} {self.cfg.backbone}", dynamic_ncols=True)
         tick = time.perf_counter()
+        if self.iteration == 0:
+            self.snapshot()
         while self.iteration < self.cfg.iterations:
             if stop_after is not None and self.iteration >= stop_after:
                 break
@@ -225,6 +229,7 @@ class _Loop:
                 tick = time.perf_counter()
             if self.iteration % self.cfg.checkpoint_every == 0:
                 self.checkpoint()
+            self.snapshot()
         bar.close()
 
     def step(self) -> dict[str, float]:
@@ -255,6 +260,14 @@ class _Loop:
         if plain:
             print(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   file=sys.stderr)
+
+    def snapshot(self) -> None:
+        """Keep the weights (authors' format) every snapshot_every iterations: the -O's learning curve."""
+        every = self.cfg.snapshot_every
+        if every and self.iteration % every == 0 and self.iteration < self.cfg.iterations:  # the last is model.pth
+            path = self.run_dir / "snapshots" / f"iter_{self.iteration:07d}.pth"
+            path.parent.mkdir(exist_ok=True)
+            write_atomic(path, lambda tmp: torch.save(export_official(self.model), tmp))
 
     def checkpoint(self) -> None:
         state = {"iteration": self.iteration, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),

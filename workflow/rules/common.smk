@@ -119,6 +119,19 @@ def evaluations():
     return [str(p) for p in PLAN.evaluations()]
 
 
+def learning_curves():
+    return [str(p) for p in PLAN.curves()]
+
+
+def curve_checkpoint(wildcards):
+    """The -O network's final weights; its run folder also holds the snapshots of the learning curve."""
+    return str(PLAN.evaluated_model(wildcards.backbone, "original")[1])
+
+
+def input_dir_of_model(wildcards, input):
+    return str(Path(input.model).parent)
+
+
 def perf_params():
     return {"py": PY, "args": shlex.join(PLAN.profile.perf.cli_args())}
 

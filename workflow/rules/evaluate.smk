@@ -44,6 +44,29 @@ rule evaluate_bicubic:
         " --coverage {params.coverage} --scale {params.scale} > {log} 2>&1"
 
 
+rule learning_curve:
+    input:
+        manifest(),
+        model=curve_checkpoint,
+    output:
+        f"{ROOT}/eval/{{testset}}/{{backbone}}/original.curve.csv",
+    log:
+        f"{LOGS}/eval/{{testset}}/{{backbone}}/original.curve.log",
+    benchmark:
+        f"{LOGS}/eval/{{testset}}/{{backbone}}/original.curve.benchmark.tsv"
+    threads: HEAVY
+    conda:
+        "../envs/bench.yaml"
+    params:
+        **evaluate_params(),
+        run=input_dir_of_model,
+        testset=f"{PLAN.data_dir}/test/{{testset}}",
+    shell:
+        "{params.py} -m bench curve --run {params.run} --arch {wildcards.backbone} --testset {params.testset}"
+        " --out {output} --batch-size {params.batch} --coverage {params.coverage} --scale {params.scale}"
+        " --device {params.device} > {log} 2>&1"
+
+
 rule summarize:
     input:
         evaluations(),

@@ -3,6 +3,7 @@ rule report:
         summary=f"{ROOT}/eval/summary.csv",
         paper="results/paper/table1.csv",
         perf=f"{ROOT}/perf/perf.csv",
+        curves=learning_curves(),
     output:
         tables=report(
             directory(f"{ROOT}/tables"),
@@ -26,7 +27,8 @@ rule report:
         py=PY,
         out=output_root,
     shell:
-        "{params.py} -m bench report --summary {input.summary} --paper {input.paper} --perf {input.perf} --out {params.out} > {log} 2>&1"
+        "{params.py} -m bench report --summary {input.summary} --paper {input.paper} --perf {input.perf}"
+        " --curves {input.curves} --out {params.out} > {log} 2>&1"
 
 
 rule flops:
