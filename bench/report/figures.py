@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -33,7 +34,11 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
     bicubic = sub[sub["variant"] == "bicubic"]
     if len(bicubic):
         ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")
-    ax.set_xscale("log")
+    flops = pd.concat([nets["flops_paper"], nets.get("paper_flops", pd.Series(dtype=float))]).dropna()
+    if len(flops) and flops.max() > 5 * flops.min():  # log only where the points span backbones; else unreadable
+        ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("FLOPs per 32×32 LR patch (G, paper convention)")
     ax.set_ylabel("PSNR (dB, RGB)")
     ax.set_title(f"{testset}: original (-O) → ClassSR")
