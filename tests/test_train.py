@@ -158,3 +158,28 @@ def test_snapshots_give_a_learning_curve_against_bicubic(prepared, tmp_path):
     assert table["gain_over_bicubic_db"].to_numpy() == pytest.approx((table["psnr_rgb_db"] - bicubic).to_numpy())
     with pytest.raises(FileNotFoundError, match="finished training run"):
         checkpoints(tmp_path)
+
+
+def test_patch_anatomy_of_a_trained_classsr(chain, tmp_path):
+    """bench patches: the split's thresholds re-derived from classes.csv reproduce its classes; one row per patch of
+    the test set with every branch's PSNR, and the classifier's class equals what evaluation routes."""
+    from bench.commands.patches import split_thresholds
+    from bench.split import assign
+
+    raw, data, runs, out = chain
+    table = pd.read_csv(runs / "split_m3" / "classes.csv")
+    assert (assign(table["psnr_db"].to_numpy(), split_thresholds(runs / "split_m3" / "classes.csv"))
+            == table["class"].to_numpy()).all()
+    csv = tmp_path / "patches.csv"
+    assert main(["patches", "--model", str(out["fsrcnn/classsr/classsr"]), "--arch", "classsr_fsrcnn",
+                 "--original", str(out["fsrcnn/classsr/baseline"]), "--reference", str(out["reference"]),
+                 "--classes", str(runs / "split_m3" / "classes.csv"), "--testset", str(data / "test" / "tiny"),
+                 "--out", str(csv)]) == 0
+    df = pd.read_csv(csv)
+    assert {"ref_class", "class", "psnr_branch0_db", "psnr_branch2_db", "psnr_original_db"} <= set(df.columns)
+    from bench.evaluate import evaluate
+
+    model = load_official("classsr_fsrcnn", out["fsrcnn/classsr/classsr"])
+    routing = tmp_path / "routing.csv"
+    evaluate(model, backbone="fsrcnn", model_id="classsr", testset=data / "test" / "tiny", routing_out=routing)
+    assert df["class"].tolist() == pd.read_csv(routing)["class"].tolist()
