@@ -54,8 +54,8 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert result.returncode == 0, result.stderr
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
-                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1, "summarize": 1, "report": 1, "flops": 1,
-                      "perf": 1}
+                      "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
+                      "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1}
 
 
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
