@@ -15,6 +15,14 @@ import seaborn as sns  # noqa: E402
 CLASS_COLOURS = ["#2ca02c", "#ffbf00", "#d62728", "#1f77b4", "#9467bd"]  # simple → hard (green, yellow, red, …)
 
 
+def _captioned(fig, caption: str, *, chars_per_line: int = 140, size: float = 5.5) -> None:
+    """Lay the figure out above a wrapped caption, leaving as much room as the caption's lines need."""
+    lines = len(caption) // chars_per_line + 2
+    bottom = min(0.45, lines * size * 1.35 / (fig.get_figheight() * 72) + 0.02)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.text(0.01, 0.01, caption, fontsize=size, wrap=True, va="bottom")
+
+
 def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
     """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow; bicubic
     (0 FLOPs, off the log axis) as a dashed horizontal line."""
@@ -43,8 +51,7 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
     ax.set_ylabel("PSNR (dB, RGB)")
     ax.set_title(f"{testset}: original (-O) → ClassSR")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout(rect=(0, 0.16, 1, 1))
-    fig.text(0.01, 0.01, caption, fontsize=5.5, wrap=True, va="bottom")
+    _captioned(fig, caption)
     fig.savefig(out, dpi=120)
     plt.close(fig)
 
@@ -150,7 +157,6 @@ def learning_curve(curve: pd.DataFrame, testset: str, out: Path, caption: str) -
     ax.set_ylabel("PSNR (dB, RGB)")
     ax.set_title(f"{testset}: learning curve against bicubic")
     ax.legend(fontsize=7)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.text(0.01, 0.01, caption, fontsize=5.5, wrap=True, va="bottom")
+    _captioned(fig, caption)
     fig.savefig(out, dpi=120)
     plt.close(fig)
