@@ -25,10 +25,9 @@ from .inference import prepare, sync, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
 from .resize import imresize
+from .report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
 from .tiling import make_grid
 
-#: Backbone, model and variant id of the bicubic reference rows.
-BICUBIC = "bicubic"
 
 
 def model_costs(model: nn.Module) -> dict[str, tuple]:
@@ -79,7 +78,7 @@ def _scores(sr_img: np.ndarray, gt: np.ndarray, crop: int) -> dict:
             "ssim_rgb": ssim(sr_img, gt, crop_border=crop), "ssim_y": ssim(sr_img, gt, crop_border=crop, y_channel=True)}
 
 
-def _pairs(testset: Path):
+def testset_pairs(testset: Path):
     """(name, LR path, HR path) of a prepared test set; paths in pairs.csv are relative to the data folder."""
     pairs = pd.read_csv(testset / "pairs.csv")
     root = testset.parents[1]
@@ -108,7 +107,7 @@ def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "pa
     """One row per image of ``testset`` for the bicubic reference: 0 FLOPs, 0 MACs."""
     testset = Path(testset)
     rows = []
-    for name, lr_path, hr_path in _pairs(testset):
+    for name, lr_path, hr_path in testset_pairs(testset):
         start = time.perf_counter()
         res = bicubic_image(lr_path, hr_path, scale=scale, coverage=coverage)
         rows.append({"testset": testset.name, "image": name, "backbone": BICUBIC, "model": BICUBIC,
@@ -126,7 +125,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
     costs, routed = model_costs(model), isinstance(model, ClassSR)
     rows, routing = [], []
-    for i, (name, lr_path, hr_path) in enumerate(_pairs(testset)):
+    for i, (name, lr_path, hr_path) in enumerate(testset_pairs(testset)):
         res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage)
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["backbone", "testset", "model"]
+#: Backbone, model and variant id of the zero-FLOPs MATLAB-bicubic reference rows.
 BICUBIC = "bicubic"
 #: A ClassSR model sending at least this share of a test set's patches to one class has a collapsed routing.
 COLLAPSE = 0.95
