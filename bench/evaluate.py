@@ -20,7 +20,7 @@ import pandas as pd
 from torch import nn
 
 from . import flops
-from .images import read_image, to_tensor
+from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
 from .metrics import psnr, ssim
 from .models import PAPER_WIDTHS, ClassSR
@@ -144,10 +144,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
             routing.append(pd.DataFrame({"image": name, "patch": np.arange(len(res["classes"])),
                                          "class": res["classes"].numpy(), "max_prob": res["max_prob"].numpy()}))
         if i == 0 and sample_out:
-            from skimage import io
-
-            io.imsave(sample_out, np.round(res["sr"].numpy().transpose(1, 2, 0) * 255).astype(np.uint8),
-                      check_contrast=False)
+            write_image(sample_out, to_image(res["sr"]).astype(np.uint8))
     if routing_out:
         frame = pd.concat(routing) if routing else pd.DataFrame(columns=["image", "patch", "class", "max_prob"])
         frame.to_csv(routing_out, index=False)

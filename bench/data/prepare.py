@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from skimage import io
-
+from ..images import write_image
 from ..profile import DataConfig, TestSetConfig
 from ..resize import bicubic_degrade, imresize
 from . import sources
@@ -115,8 +114,8 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
                           stacklevel=2)
             continue
         paths = {k: Path("test") / t.name / k / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
-        io.imsave(out / paths["HR"], hr, check_contrast=False)
-        io.imsave(out / paths["LR"], lr, check_contrast=False)
+        write_image(out / paths["HR"], hr)  # 16-bit sources stay 16-bit
+        write_image(out / paths["LR"], lr)
         rows.append({"name": ref.name, "hr": str(paths["HR"]), "lr": str(paths["LR"])})
     return pd.DataFrame(rows, columns=["name", "hr", "lr"])
 

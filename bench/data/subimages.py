@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..images import to_unit
+
 
 class SubImages:
     """The LR/HR sub-image pairs listed in an index table (columns image, y, x in LR pixels; size: the LR patch
@@ -45,16 +47,16 @@ class SubImages:
     def crop(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """(LR (n, 3, p, p), HR (n, 3, s·p, s·p)) float32 in [0, 1]."""
         p, s = self.patch, self.scale
-        lr = np.stack([self._array("lr", c)[y:y + p, x:x + p] for c, y, x in
+        # each crop scaled by its own image's depth: a data set may mix 8- and 16-bit images
+        lr = np.stack([to_unit(self._array("lr", c)[y:y + p, x:x + p]) for c, y, x in
                        zip(self.codes[idx], self.ys[idx], self.xs[idx])])
-        hr = np.stack([self._array("hr", c)[s * y:s * (y + p), s * x:s * (x + p)] for c, y, x in
+        hr = np.stack([to_unit(self._array("hr", c)[s * y:s * (y + p), s * x:s * (x + p)]) for c, y, x in
                        zip(self.codes[idx], self.ys[idx], self.xs[idx])])
         return _to_tensor(lr), _to_tensor(hr)
 
 
 def _to_tensor(batch: np.ndarray) -> torch.Tensor:
-    scale = 65535.0 if batch.dtype == np.uint16 else 255.0
-    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))).float() / scale
+    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
 
 
 def augment(lr: torch.Tensor, hr: torch.Tensor, flags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
