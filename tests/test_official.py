@@ -161,7 +161,7 @@ def test_pickled_code_is_refused_and_not_run(tmp_path):
     flag = str(tmp_path / "code_ran")
     path = tmp_path / "evil.pth"
     torch.save({**_fsrcnn_state(), "payload": _Evil(flag)}, path)
-    with pytest.raises(CheckpointError, match="refused to load.*pickled objects"):
+    with pytest.raises(CheckpointError, match=r"evil.pth: refused to load — it holds the pickled object posix\.mkdir"):
         load_official("fsrcnn", path)
     assert not os.path.exists(flag)
 
@@ -172,6 +172,30 @@ def test_unreadable_and_missing_files(tmp_path):
         load_official("fsrcnn", tmp_path / "bad.pth")
     with pytest.raises(FileNotFoundError, match="nowhere.pth"):
         load_official("fsrcnn", tmp_path / "nowhere.pth")
+
+
+@pytest.mark.parametrize("damage,match", [
+    (lambda b: b[: len(b) // 2], r"half.pth: truncated or damaged: a zip archive without its directory"),
+    (lambda b: b"", r"half.pth: empty file \(0 bytes\)"),
+    (lambda b: b"<html>404</html>", r"half.pth: not a PyTorch checkpoint \(it starts with b'<html>4"),
+])
+def test_damaged_files_are_named_with_the_cause(tmp_path, damage, match):
+    torch.save(_fsrcnn_state(), tmp_path / "full.pth")
+    (tmp_path / "half.pth").write_bytes(damage((tmp_path / "full.pth").read_bytes()))
+    with pytest.raises(CheckpointError, match=match):
+        load_official("fsrcnn", tmp_path / "half.pth")
+
+
+@pytest.mark.parametrize("spoil,match", [
+    (lambda t: t.long(), r"wrong dtype \(1\): tail_conv.weight \(torch.int64, model torch.float32\)"),
+    (lambda t: t.index_fill(0, torch.tensor([0]), float("nan")), r"NaN or infinite values \(1\): tail_conv.weight"),
+    (lambda t: t.index_fill(0, torch.tensor([0]), float("inf")), r"NaN or infinite values \(1\): tail_conv.weight"),
+])
+def test_non_float_and_non_finite_tensors_are_refused_by_name(spoil, match):
+    state = _fsrcnn_state()
+    state["tail_conv.weight"] = spoil(state["tail_conv.weight"])
+    with pytest.raises(CheckpointError, match=match):
+        load_official("fsrcnn", state)
 
 
 def test_wrapped_state_dict_gets_a_hint():

@@ -4,6 +4,11 @@ Every backbone maps float RGB in [0, 1], shape (N, 3, h, w), to (N, 3, s·h, s·
 """
 from __future__ import annotations
 
+import os
+import pickle
+import re
+import zipfile
+
 import torch
 from torch import nn
 
@@ -75,6 +80,52 @@ def check_rgb_batch(x: torch.Tensor) -> None:
 
 class CheckpointError(ValueError):
     """An official checkpoint that cannot be loaded exactly: wrong architecture, missing/extra/mis-shaped keys."""
+
+
+def load_torch_file(path) -> object:
+    """``torch.load(path, weights_only=True)`` on the CPU; every way a file can fail to load — missing, empty,
+    truncated, not a torch file, pickled code — becomes an error naming the file and the cause."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise CheckpointError(f"{path}: empty file (0 bytes)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        if found:
+            raise CheckpointError(f"{path}: refused to load — it holds the pickled object {found.group(1)}, which is "
+                                  "not a tensor (code could run on load; or the file is truncated). Re-save it as "
+                                  "a plain state dict of tensors.") from None
+        raise CheckpointError(f"{path}: {_unreadable_cause(path, size)} ({str(e)[:200]})") from None
+    except Exception as e:  # torch raises OSError, RuntimeError, KeyError, EOFError… for damaged files
+        raise CheckpointError(f"{path}: {_unreadable_cause(path, size)} ({type(e).__name__}: {str(e)[:200]})"
+                              ) from None
+
+
+def _unreadable_cause(path: str, size: int) -> str:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK"):
+        if not zipfile.is_zipfile(path):
+            return f"truncated or damaged: a zip archive without its directory ({size} bytes; download it again)"
+        return "a zip archive that is not a PyTorch checkpoint, or a damaged one"
+    if head[:1] == b"\x80":
+        return f"a legacy (non-zip) torch file that cannot be read, possibly truncated ({size} bytes)"
+    return f"not a PyTorch checkpoint (it starts with {head!r})"
+
+
+def check_tensor_values(state: dict, expected: dict, arch: str) -> None:
+    """Refuse tensors whose dtype class differs from the model's (e.g. int64 weights) or that hold NaN/inf."""
+    kinds = [f"{k} ({v.dtype}, model {expected[k].dtype})" for k, v in state.items()
+             if k in expected and v.is_floating_point() != expected[k].is_floating_point()]
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    problems = [f"{label} ({len(keys)}): {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''}"
+                for label, keys in (("wrong dtype", kinds), ("NaN or infinite values", bad)) if keys]
+    if problems:
+        raise CheckpointError(f"checkpoint of {arch} refused: " + "; ".join(problems))
 
 
 def shape_of(state: dict, key: str, arch: str) -> tuple[int, ...]:

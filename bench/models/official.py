@@ -11,14 +11,13 @@ mis-shaped key is a :class:`CheckpointError` naming the keys. Files are read wit
 from __future__ import annotations
 
 import os
-import pickle
 import re
 
 import torch
 from torch import nn
 
 from .classsr import ClassSR
-from .common import CheckpointError, shape_of
+from .common import CheckpointError, check_tensor_values, load_torch_file, shape_of
 from .registry import BACKBONES, INFER_KWARGS, build
 
 _NET_KEY = re.compile(r"^net(\d+)\.")
@@ -30,16 +29,7 @@ def read_state_dict(source) -> dict[str, torch.Tensor]:
     origin = "state dict"
     if isinstance(source, (str, os.PathLike)):
         origin = os.fspath(source)
-        if not os.path.isfile(origin):
-            raise FileNotFoundError(f"checkpoint not found: {origin}")
-        try:
-            source = torch.load(origin, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as e:
-            raise CheckpointError(f"{origin}: refused to load — the file contains pickled objects beyond tensors "
-                                  f"(code could run on load). Re-save it as a plain state dict. ({str(e)[:200]})"
-                                  ) from None
-        except (RuntimeError, EOFError) as e:
-            raise CheckpointError(f"{origin}: not a readable PyTorch checkpoint ({e})") from None
+        source = load_torch_file(origin)
     if not isinstance(source, dict) or not all(isinstance(v, torch.Tensor) for v in source.values()):
         hint = ""
         if isinstance(source, dict) and {"params", "state_dict", "params_ema"} & set(source):
@@ -61,7 +51,9 @@ def load_official(name: str, source, **overrides) -> nn.Module:
                        f"{', '.join(BACKBONES + [f'classsr_{b}' for b in BACKBONES])}")
     kwargs = INFER_KWARGS[backbone](state) if name == backbone else _classsr_kwargs(backbone, state)
     model = build(name, **{**kwargs, **overrides})
-    _check_keys(_official_view(model), state, name)
+    expected = _official_view(model)
+    _check_keys(expected, state, name)
+    check_tensor_values(state, expected, name)
     model.load_state_dict(_rename(state, _NET_KEY, "branches.{}.", -1) if isinstance(model, ClassSR) else state)
     return model.eval()
 

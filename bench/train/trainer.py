@@ -24,6 +24,7 @@ from torch import nn
 
 from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ClassSR, build, export_official, load_official
+from ..models.common import load_torch_file
 from ..provenance import write_atomic
 from .losses import average_loss, class_loss
 from .run import RunConfig
@@ -179,7 +180,7 @@ def _prepare_run_dir(cfg: RunConfig, run_dir: Path) -> str:
 
 
 def _resume(run_dir: Path, cfg: RunConfig, model: nn.Module, opt) -> int:
-    ckpt = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=True)
+    ckpt = load_torch_file(run_dir / "last.pt")
     model.load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
     torch.set_rng_state(ckpt["rng"])
