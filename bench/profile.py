@@ -63,6 +63,21 @@ class SplitConfig:
     reference_checkpoint: str | None = None
     batch_size: int = 64
 
+    def __post_init__(self):
+        # refused here, before any job: otherwise the split job fails after stage 0 has trained
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be ≥ 2 (simple → hard), got {self.num_classes}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {self.batch_size}")
+        if self.thresholds == "paper" and self.num_classes != 3:
+            raise ValueError(f"thresholds 'paper' define 3 classes, but num_classes is {self.num_classes}; "
+                             "use 'quantile' or M − 1 dB values")
+        if isinstance(self.thresholds, tuple):
+            t = list(self.thresholds)
+            if len(t) != self.num_classes - 1 or t != sorted(set(t)):
+                raise ValueError(f"thresholds {t}: need {self.num_classes - 1} strictly ascending dB values for "
+                                 f"num_classes {self.num_classes}")
+
 
 @dataclass(frozen=True)
 class StageConfig:

@@ -9,7 +9,7 @@ import dataclasses
 import types
 import typing
 
-from .config import to_dict
+from .config import ConfigError, to_dict
 from .profile import Profile
 
 DOCS = {
@@ -144,3 +144,21 @@ def config_schema() -> dict:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "description": "classsr-bench workflow profile (generated from bench.profile by `python -m bench "
                            "schema`; do not edit by hand)", **object_schema(Profile)}
+
+
+def check_config(config: dict) -> None:
+    """Validate a workflow config against :func:`config_schema`; the first error becomes one ConfigError line
+    naming the dotted key, the problem and the key's description (Snakemake's own validation would print the
+    whole schema after the message)."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(config_schema()).iter_errors(config),
+                    key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    e = jsonschema.exceptions.best_match(errors)
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in e.absolute_path).replace(".[", "[")
+    described = e.schema.get("description") if isinstance(e.schema, dict) else None
+    more = f" ({len(errors) - 1} more problem(s) after fixing it)" if len(errors) > 1 else ""
+    raise ConfigError(f"config key {key or '(top level)'}: {e.message}"
+                      + (f" — {described}" if described else "") + more)

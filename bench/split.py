@@ -71,8 +71,11 @@ def split(index: pd.DataFrame, psnr: np.ndarray, *, num_classes: int, mode, out:
     table = index[[c for c in ("image", "y", "x", "size") if c in index]].assign(psnr_db=psnr, **{"class": assign(psnr, t)})
     counts = np.bincount(table["class"], minlength=num_classes)
     if (counts == 0).any():
-        raise ValueError(f"class split with thresholds {[round(v, 3) for v in t]} dB leaves class(es) "
-                         f"{np.flatnonzero(counts == 0).tolist()} empty (counts {counts.tolist()}); use "
-                         "split.thresholds: quantile for data unlike DIV2K")
+        advice = ("many sub-images share a PSNR (e.g. flat ones), so quantiles coincide: use fewer classes or "
+                  "more varied training images" if mode == "quantile" else
+                  "use split.thresholds: quantile for data unlike DIV2K")
+        raise ValueError(f"class split with {mode if isinstance(mode, str) else 'given'} thresholds "
+                         f"{[round(v, 3) for v in t]} dB leaves class(es) {np.flatnonzero(counts == 0).tolist()} "
+                         f"empty (counts {counts.tolist()}); {advice}")
     write_atomic(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"))
     return table

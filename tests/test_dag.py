@@ -1,6 +1,7 @@
 """The job plan (bench.dag) and the Snakemake DAG: shared runs, ablation variants, dry runs of every profile."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,7 +176,22 @@ def test_committed_schema_is_generated_and_complete():
 
 def test_schema_names_nested_typos():
     result = _snakemake("-n", "--cores", "1", "--config", 'train={"stages": {"branch": {"iteratons": 3}}}')
-    assert result.returncode != 0 and "'iteratons' was unexpected" in result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "config key train.stages.branch: Additional properties are not allowed " \
+        "('iteratons' was unexpected)" in out
+    assert "'description'" not in out and len(out.splitlines()) < 10  # no schema dump after the message
+
+
+def test_config_type_errors_name_the_key_and_its_meaning():
+    from bench.config import ConfigError
+    from bench.schema import check_config
+
+    with pytest.raises(ConfigError, match=re.escape("config key split.num_classes: '2' is not of type 'integer' "
+                                                    "— Number of classes M")):
+        check_config({"split": {"num_classes": "2"}})
+    with pytest.raises(ConfigError, match=re.escape("config key data.test_sets[0].source: 'div9k' is not one of")):
+        check_config({"data": {"test_sets": [{"name": "t", "source": "div9k"}]}})
+    check_config({"split": {"num_classes": 2}})
 
 
 @pytest.mark.parametrize("overrides, names", [
@@ -184,9 +200,15 @@ def test_schema_names_nested_typos():
      "train.backbones.fsrcnn.stages.classsr: batch_size must be ≥ 1"),
     ({"train": {"backbones": {"carn": {"widths": [16]}}}}, "backbones.carn.widths: ClassSR needs at least 2"),
     ({"split": {"num_classes": 2}}, "split.num_classes is 2 but train.backbones.fsrcnn.widths has 3 branches"),
+    ({"split": {"num_classes": 1}}, "split: num_classes must be ≥ 2"),
+    ({"split": {"thresholds": "paper", "num_classes": 2}, "train": {"backbones": {
+        b: {"widths": [8, 16]} for b in ("fsrcnn", "carn", "srresnet", "rcan")}}},
+     "split: thresholds 'paper' define 3 classes, but num_classes is 2"),
+    ({"split": {"thresholds": [35.0, 27.0]}}, "split: thresholds [35.0, 27.0]: need 2 strictly ascending"),
+    ({"split": {"thresholds": [27.0]}}, "split: thresholds [27.0]: need 2 strictly ascending"),
 ])
 def test_untrainable_budgets_are_refused_at_load_time(overrides, names):
     from bench.config import ConfigError
 
-    with pytest.raises(ConfigError, match=names.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(names)):
         load_profile(ROOT / "configs" / "default.yaml", overrides)

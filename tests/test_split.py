@@ -49,3 +49,10 @@ def test_empty_class_suggests_quantiles(tmp_path):
     table = split(index, np.array([24.0, 25.0, 28.0, 36.0]), num_classes=3, mode="paper", out=tmp_path / "c.csv")
     assert table["class"].tolist() == [2, 2, 1, 0]
     assert pd.read_csv(tmp_path / "c.csv")["class"].tolist() == [2, 2, 1, 0]
+
+
+def test_tied_quantiles_do_not_advise_quantiles(tmp_path):
+    index = pd.DataFrame({"image": ["a"] * 4, "y": [0, 16, 32, 48], "x": 0})
+    with pytest.raises(ValueError, match=r"quantile thresholds .* empty .*share a PSNR") as err:
+        split(index, np.array([30.0, 30.0, 30.0, 31.0]), num_classes=3, mode="quantile", out=tmp_path / "c.csv")
+    assert "use split.thresholds: quantile" not in str(err.value)
