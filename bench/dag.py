@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .config import to_dict
 from .models import PAPER_WIDTHS
-from .profile import AblationConfig, Profile, StageConfig
+from .profile import AblationConfig, Profile, SplitConfig, StageConfig
 from .train.run import RunConfig, resolve
 
 MAIN = "classsr"
@@ -65,8 +65,23 @@ def apply_ablation(profile: Profile, ab: AblationConfig) -> Profile:
                                 branch_data=ab.branch_data or train.branch_data)
     widths = ab.widths or base.widths or PAPER_WIDTHS[ab.backbone]
     # one replace: the profile checks that split.num_classes matches the widths, so both change together
-    return dataclasses.replace(profile, train=train,
-                               split=dataclasses.replace(profile.split, num_classes=len(widths)))
+    split = split_with_classes(profile.split, len(widths), who=f"ablation {ab.id} (widths {list(widths)})")
+    return dataclasses.replace(profile, train=train, split=split)
+
+
+def split_with_classes(split: SplitConfig, classes: int, *, who: str) -> SplitConfig:
+    """The profile's split for ``classes`` classes. The paper's dB thresholds are the 1/3 and 2/3 quantiles of
+    DIV2K's sub-image PSNRs (spec §4), so for another M they generalise to M-quantiles; explicit dB values
+    cannot generalise and are refused, naming ``who`` asked."""
+    if classes == split.num_classes:
+        return split
+    thresholds = split.thresholds
+    if thresholds == "paper":
+        thresholds = "quantile"
+    elif isinstance(thresholds, tuple):
+        raise ValueError(f"{who} needs {classes} classes but split.thresholds {list(thresholds)} define "
+                         f"{len(thresholds) + 1}; use split.thresholds: quantile or auto")
+    return dataclasses.replace(split, num_classes=classes, thresholds=thresholds)
 
 
 class Plan:
@@ -91,6 +106,10 @@ class Plan:
         if self.profile.split.reference_checkpoint:
             return Path(self.profile.split.reference_checkpoint)
         return self.runs / "reference" / "model.pth"
+
+    def split_profile(self, m: int) -> Profile:
+        """The profile with its split set for ``m`` classes (ablations that change the number of branches)."""
+        return dataclasses.replace(self.profile, split=split_with_classes(self.profile.split, m, who=f"split_m{m}"))
 
     def classes(self, m: int) -> Path:
         return self.runs / f"split_m{m}" / "classes.csv"

@@ -61,8 +61,7 @@ def run_all(plan: Plan) -> dict[str, Path]:
         train(plan.reference_run(), reference.parent)
     out, done = {"reference": reference}, set()
     for m in sorted({len(v.widths) for v in plan.variants.values()}):
-        profile = next(v.profile for v in plan.variants.values() if len(v.widths) == m)
-        table = class_split(profile, plan.data_dir, reference, plan.classes(m))
+        table = class_split(plan.split_profile(m), plan.data_dir, reference, plan.classes(m))
         out[f"classes_m{m}"] = plan.classes(m)
         print(f"class split (M = {m}): {table['class'].value_counts().sort_index().to_dict()}")
     for v in plan.variants.values():

@@ -212,3 +212,17 @@ def test_untrainable_budgets_are_refused_at_load_time(overrides, names):
 
     with pytest.raises(ConfigError, match=re.escape(names)):
         load_profile(ROOT / "configs" / "default.yaml", overrides)
+
+
+def test_class_count_ablations_of_the_paper_profile_split_by_quantiles():
+    """The paper's thresholds are DIV2K's 1/3-2/3 PSNR quantiles (spec §4): 2 and 4 classes use M-quantiles,
+    at load rather than failing in the split job after stage 0 has trained."""
+    plan = Plan(load_profile(ROOT / "configs" / "paper.yaml"))
+    assert plan.split_profile(3).split.thresholds == "paper"
+    assert [plan.split_profile(m).split.thresholds for m in (2, 4)] == ["quantile", "quantile"]
+    assert plan.variants["fsrcnn", "four_classes"].profile.split.num_classes == 4
+    explicit = {"split": {"thresholds": [27.0, 35.0]},
+                "ablations": [{"id": "two", "backbone": "fsrcnn", "widths": [16, 56]}]}
+    with pytest.raises(ValueError, match=re.escape("ablation two (widths [16, 56]) needs 2 classes but "
+                                                   "split.thresholds [27.0, 35.0] define 3")):
+        Plan(load_profile(ROOT / "configs" / "default.yaml", explicit))

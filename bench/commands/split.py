@@ -6,7 +6,6 @@ profile's stage-0 run (which must exist: `python -m bench train --stage referenc
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from ..pipeline import class_split
@@ -23,9 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     limit_threads()
     plan = plan_from(args)
-    profile = plan.profile
-    if args.num_classes:
-        profile = dataclasses.replace(profile, split=dataclasses.replace(profile.split, num_classes=args.num_classes))
+    profile = plan.split_profile(args.num_classes) if args.num_classes else plan.profile
     reference = Path(args.reference) if args.reference else plan.reference_model()
     if not reference.is_file():
         raise FileNotFoundError(f"reference network {reference} missing: train it with "
