@@ -149,3 +149,16 @@ def test_loader_workers_give_the_same_batches_in_order(prepared):
     assert len(serial) == len(parallel) == 5
     for (a_lr, a_hr), (b_lr, b_hr) in zip(serial, parallel):
         assert torch.equal(a_lr, b_lr) and torch.equal(a_hr, b_hr)
+
+
+def test_prepare_refuses_a_folder_made_from_another_config(tmp_path, hr_folder):
+    from bench.data.prepare import DataConflict
+
+    raw = {"data": {"source": "folder", "root": str(hr_folder), "aug_scales": [1.0], "test_sets": []}}
+    out = prepare(load_profile(None, raw).data, tmp_path / "out")
+    assert prepare(load_profile(None, {"data": {**raw["data"], "jobs": 2}}).data, out) == out  # same content
+    changed = load_profile(None, {"data": {**raw["data"], "aug_scales": [1.0, 0.8]}}).data
+    with pytest.raises(DataConflict, match=re.escape("data.aug_scales: [1.0] → [1.0, 0.8]") + ".*--force"):
+        prepare(changed, out)
+    prepare(changed, out, force=True)
+    assert "img0_s0.8" in set(pd.read_csv(out / "train" / "subimages.csv")["image"])

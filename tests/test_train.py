@@ -183,3 +183,26 @@ def test_patch_anatomy_of_a_trained_classsr(chain, tmp_path):
     routing = tmp_path / "routing.csv"
     evaluate(model, backbone="fsrcnn", model_id="classsr", testset=data / "test" / "tiny", routing_out=routing)
     assert df["class"].tolist() == pd.read_csv(routing)["class"].tolist()
+
+
+def test_a_second_trainer_on_one_run_folder_is_refused_naming_the_holder(prepared, chain, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from bench.lock import FolderBusy
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom bench.lock import folder_lock\n"
+                               "with folder_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)",
+                               str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cfg = _branch_cfg(prepared, chain[2] / "split_m3" / "classes.csv", "fsrcnn", "branch", class_id=0)
+        with pytest.raises(FolderBusy, match=f"run folder is in use by process {holder.pid}"):
+            train(cfg, tmp_path / "run")
+        assert not (tmp_path / "run" / "train_log.csv").exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)  # kill -9 releases the lock: no stale lock blocks the rerun
+        holder.wait()
+    assert train(cfg, tmp_path / "run").is_file()
+    assert pd.read_csv(tmp_path / "run" / "train_log.csv")["iteration"].is_unique

@@ -10,6 +10,7 @@ never leaves a folder that looks complete.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import warnings
@@ -18,11 +19,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from ..config import to_dict
 from ..images import write_image
 from ..profile import DataConfig, TestSetConfig
 from ..resize import bicubic_degrade, imresize
 from . import sources
-from .manifest import write_manifest
+from .manifest import MANIFEST, write_manifest
+
+DATA_CONFIG = "data_config.json"
+
+
+class DataConflict(RuntimeError):
+    """A prepared folder made from another data config than the one asked for."""
 
 
 def crop_starts(size: int, crop: int, step: int, thresh: int) -> list[int]:
@@ -130,10 +138,33 @@ def check_sources(cfg: DataConfig) -> None:
             test_refs(t)
 
 
+def recorded_config(cfg: DataConfig) -> dict:
+    """What a prepared folder's content depends on (``jobs`` only sets how many processes made it)."""
+    return {k: v for k, v in to_dict(cfg).items() if k != "jobs"}
+
+
+def _check_recorded(cfg: DataConfig, out: Path) -> None:
+    """Refuse to reuse a complete folder prepared from another data config (its content would not match)."""
+    path = out / DATA_CONFIG
+    if not path.is_file():
+        warnings.warn(f"{out} records no data config (prepared by an older version): reused as it is; "
+                      "`python -m bench prepare --force` rebuilds it", stacklevel=3)
+        return
+    before, now = json.loads(path.read_text()), recorded_config(cfg)
+    changed = [f"data.{k}: {before.get(k)!r} → {now.get(k)!r}" for k in sorted(set(before) | set(now))
+               if before.get(k) != now.get(k)]
+    if changed:
+        raise DataConflict(f"{out} was prepared from another data config ({'; '.join(changed)}); rebuild it with "
+                           "`python -m bench prepare --force` (or delete the folder), or give this profile another "
+                           "name")
+
+
 def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
-    """Prepare training and test data under ``out``; an existing complete folder is kept unless ``force``."""
+    """Prepare training and test data under ``out``; an existing complete folder is kept unless ``force``, and
+    only if it was prepared from the same data config."""
     out = Path(out)
-    if (out / "manifest.sha256").is_file() and not force:
+    if (out / MANIFEST).is_file() and not force:
+        _check_recorded(cfg, out)
         return out
     check_sources(cfg)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +181,7 @@ def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
             pairs.to_csv(tmp / "test" / t.name / "pairs.csv", index=False)
             summary.append({"set": t.name, "images": len(pairs), "subimages": None, "skipped": None})
         pd.DataFrame(summary).to_csv(tmp / "summary.csv", index=False)
+        (tmp / DATA_CONFIG).write_text(json.dumps(recorded_config(cfg), indent=1, sort_keys=True) + "\n")
         write_manifest(tmp)
         if out.exists():
             shutil.rmtree(out)

@@ -25,6 +25,7 @@ from torch import nn
 from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ClassSR, build, export_official, load_official
 from ..models.common import load_torch_file
+from ..lock import folder_lock
 from ..provenance import write_atomic
 from .losses import average_loss, class_loss
 from .run import RunConfig
@@ -141,6 +142,11 @@ def trainable(model: nn.Module, stage: str) -> list[nn.Parameter]:
 def train(cfg: RunConfig, run_dir: str | Path, *, stop_after: int | None = None) -> Path:
     """Run (or resume, or skip if complete) one stage; returns the path of ``model.pth``."""
     run_dir = Path(run_dir)
+    with folder_lock(run_dir, what="run folder"):
+        return _train_locked(cfg, run_dir, stop_after)
+
+
+def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path:
     final = run_dir / "model.pth"
     state = _prepare_run_dir(cfg, run_dir)
     if state == "complete":
