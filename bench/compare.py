@@ -18,6 +18,22 @@ IGNORED = ("time", "samples_per_s", "git_rev", "torch_version", "device", "confi
            "profile")
 
 
+class Problem(str):
+    """One finding, as text, with its ``kind``: "missing" (a file, row or column the reference has) or "drift"."""
+
+    kind = "drift"
+
+
+class Missing(Problem):
+    kind = "missing"
+
+
+def summary(problems: list[Problem]) -> str:
+    """One line counting missing items apart from drifted values (a missing file is not a drifted value)."""
+    missing = sum(p.kind == "missing" for p in problems)
+    return f"{missing} missing file(s)/row(s)/column(s), {len(problems) - missing} value(s) drifted"
+
+
 def tolerance(column: str) -> float | None:
     if any(column.startswith(p) or p in column for p in IGNORED):
         return None
@@ -29,13 +45,13 @@ def tolerance(column: str) -> float | None:
     return None
 
 
-def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) -> list[str]:
+def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) -> list[Problem]:
     keys = [c for c in KEY_COLUMNS if c in reference.columns]
     missing_cols = [c for c in reference.columns if c not in current.columns and tolerance(c) is not None]
     if missing_cols:
-        return [f"{name}: columns missing from the current results: {missing_cols}"]
+        return [Missing(f"{name}: columns missing from the current results: {missing_cols}")]
     merged = reference.merge(current, on=keys, how="left", suffixes=("_ref", ""), indicator=True)
-    problems = [f"{name}: row {dict(zip(keys, r))} missing" for r in
+    problems = [Missing(f"{name}: row {dict(zip(keys, r))} missing") for r in
                 merged.loc[merged["_merge"] == "left_only", keys].itertuples(index=False)]
     merged = merged[merged["_merge"] == "both"]
     for col in reference.columns:
@@ -47,22 +63,23 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
         bad = ~(np.isclose(ref, cur, rtol=0, atol=0) | ((ref - cur).abs() <= limit) | (ref.isna() & cur.isna()))
         for i in np.flatnonzero(bad.to_numpy()):
             row = merged.iloc[i]
-            problems.append(f"{name}: {col} drifted for {dict((k, row[k]) for k in keys)}: "
-                            f"{row[f'{col}_ref']} → {row[col]} (tolerance {limit if tol >= 0 else '2% of patches'})")
+            problems.append(Problem(f"{name}: {col} drifted for {dict((k, row[k]) for k in keys)}: "
+                                    f"{row[f'{col}_ref']} → {row[col]} (tolerance "
+                                    f"{limit if tol >= 0 else '2% of patches'})"))
     return problems
 
 
-def compare(current: str | Path, reference: str | Path) -> list[str]:
+def compare(current: str | Path, reference: str | Path) -> list[Problem]:
     """Problems found comparing every CSV under ``reference`` (a file or folder) with its namesake in ``current``."""
     current, reference = Path(current), Path(reference)
     pairs = ([(current, reference)] if reference.is_file()
              else [(current / p.relative_to(reference), p) for p in sorted(reference.rglob("*.csv"))])
     if not pairs:
-        return [f"no reference CSV under {reference}"]
+        return [Missing(f"no reference CSV under {reference}")]
     problems = []
     for cur, ref in pairs:
         if not cur.is_file():
-            problems.append(f"{cur} missing (reference {ref})")
+            problems.append(Missing(f"{cur} missing (reference {ref})"))
             continue
         problems += compare_frames(pd.read_csv(cur), pd.read_csv(ref), str(ref.name))
     return problems

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.compare import compare
+from bench.compare import compare, summary
 from bench.report import tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +122,17 @@ def test_compare_tolerances(tmp_path):
     assert any("flops_paper drifted" in p for p in problems)
     assert any("missing" in p for p in problems) and len(problems) == 3
     assert compare(tmp_path / "nowhere", ref)[0].endswith("(reference " + str(ref / "eval" / "summary.csv") + ")")
+    assert summary(problems) == "1 missing file(s)/row(s)/column(s), 2 value(s) drifted"
+
+
+def test_compare_words_a_missing_file_as_missing_not_drift(tmp_path, capsys):
+    from bench.cli import main
+
+    (tmp_path / "ref" / "eval").mkdir(parents=True)
+    fake_summary().to_csv(tmp_path / "ref" / "eval" / "summary.csv", index=False)
+    assert main(["compare", str(tmp_path / "cur"), str(tmp_path / "ref")]) == 1
+    out = capsys.readouterr().out
+    assert "summary.csv missing" in out and "1 missing file(s)/row(s)/column(s), 0 value(s) drifted" in out
 
 
 def test_partial_results_are_summarized_and_reported(tmp_path, capsys):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..compare import compare, update
+from ..compare import compare, summary, update
 
 #: The CSVs of a profile's results folder that make its regression reference.
 REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv")
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     for p in problems:
         print(p)
     if problems:
-        print(f"{len(problems)} value(s) drifted from {args.reference}")
+        print(f"{summary(problems)} against {args.reference}")
         return 1
     print(f"{args.current} matches {args.reference} within tolerances")
     return 0
