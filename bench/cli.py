@@ -23,6 +23,7 @@ VERBS = {
     "report": ("bench.commands.report", "render tables and figures from stored CSVs (no torch)"),
     "compare": ("bench.commands.compare", "compare result CSVs with a reference within tolerances"),
     "perf": ("bench.commands.perf", "latency benchmark: per-patch loop, batched engine, whole image, vs FLOPs"),
+    "latency": ("bench.commands.latency", "render the latency table and figure from perf's CSV (no torch)"),
     "schema": ("bench.commands.schema", "the workflow config's JSON schema, generated from the profile"),
 }
 

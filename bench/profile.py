@@ -198,7 +198,7 @@ class PerfDepth:
 class PerfConfig:
     """Latency benchmark (``python -m bench perf``): paper widths, random seeded weights, one LR image."""
 
-    backbones: tuple[str, ...] = ("fsrcnn", "carn", "srresnet", "rcan")
+    backbones: tuple[str, ...] | None = None  # None: the backbones the profile trains or evaluates
     image: str | None = None
     crop: str | None = None
     size: str | None = None
@@ -212,7 +212,7 @@ class PerfConfig:
     depth: dict[str, PerfDepth] = field(default_factory=dict)
 
     def __post_init__(self):
-        unknown = (set(self.backbones) | set(self.depth)) - {"fsrcnn", "carn", "srresnet", "rcan"}
+        unknown = (set(self.backbones or ()) | set(self.depth)) - {"fsrcnn", "carn", "srresnet", "rcan"}
         if unknown:
             raise ValueError(f"perf: unknown backbone(s) {sorted(unknown)}; known: fsrcnn, carn, srresnet, rcan")
         for backbone, d in self.depth.items():
@@ -224,9 +224,9 @@ class PerfConfig:
         if self.repeats < 1 or self.warmup < 0:
             raise ValueError(f"perf: repeats must be ≥ 1 and warmup ≥ 0, got {self.repeats} and {self.warmup}")
 
-    def cli_args(self) -> list[str]:
-        """The equivalent ``python -m bench perf`` arguments."""
-        args = ["--backbones", *self.backbones, "--modes", *self.modes, "--mixes", *self.mixes,
+    def cli_args(self, default_backbones: tuple[str, ...] = ("fsrcnn", "carn", "srresnet", "rcan")) -> list[str]:
+        """The equivalent ``python -m bench perf`` arguments (``default_backbones`` when ``backbones`` is unset)."""
+        args = ["--backbones", *(self.backbones or default_backbones), "--modes", *self.modes, "--mixes", *self.mixes,
                 "--repeats", str(self.repeats), "--warmup", str(self.warmup), "--batch-size", str(self.batch_size),
                 "--layout", self.layout, "--device", self.device]
         for flag, value in (("--image", self.image), ("--crop", self.crop), ("--size", self.size)):
@@ -247,6 +247,10 @@ class Profile:
     evaluate: EvalConfig = EvalConfig()
     official: OfficialConfig = OfficialConfig()
     perf: PerfConfig = PerfConfig()
+
+    def perf_args(self) -> list[str]:
+        """``python -m bench perf`` arguments of the perf section, timing the profile's backbones by default."""
+        return self.perf.cli_args(tuple(self.train.backbones))
 
     def __post_init__(self):
         if self.official.folder and self.ablations:

@@ -21,7 +21,7 @@ DOCS = {
     "Profile.evaluate": "Evaluation settings.",
     "Profile.official": "Evaluate the authors' released checkpoints instead of training.",
     "Profile.perf": "Latency benchmark of the perf target (wall time next to FLOPs).",
-    "PerfConfig.backbones": "Backbones to time (paper widths, random seeded weights).",
+    "PerfConfig.backbones": "Backbones to time (paper widths, random seeded weights); null = train.backbones.",
     "PerfConfig.image": "LR image to super-resolve; null = the embedded 'rocket' photograph.",
     "PerfConfig.crop": "Crop the LR image to HxW pixels (top-left), e.g. 200x300; null = whole image.",
     "PerfConfig.size": "Mirror-tile the LR image to HxW pixels, e.g. 1080x1920 (8K output at x4).",

@@ -77,18 +77,14 @@ def test_perf_command_from_the_profile_and_its_report(tmp_path):
     assert (df["patches"] == 2).all() and (df["lr_height"] == 40).all() and (df["device"] == "cpu").all()
     assert {"git_rev", "torch_version", "cpu", "threads", "layout", "peak_mem_mb"} <= set(df.columns)
     assert tables.perf_table(df).shape == (6, len(tables.PERF_COLUMNS))
-    summary = tmp_path / "summary.csv"
-    pd.DataFrame([{"testset": "embedded", "image": "a", "backbone": "fsrcnn", "model": "original",
-                   "variant": "original", "patches": 6, "psnr_rgb_db": 20.0, "psnr_y_db": 21.0, "ssim_rgb": .5,
-                   "ssim_y": .5, "flops_paper": 1e8, "macs": 5e7, "flops_authors": 1e8, "time_ms": 1.0,
-                   "scale_note": ""}]).to_csv(summary, index=False)
-    code = ("import sys; from bench.cli import main; rc = main(['report', '--summary', sys.argv[1], '--perf', "
-            "sys.argv[2], '--out', sys.argv[3]]); assert 'torch' not in sys.modules; raise SystemExit(rc)")
-    result = subprocess.run([sys.executable, "-c", code, str(summary), str(out), str(tmp_path)],
+    code = ("import sys; from bench.cli import main; rc = main(['latency', '--perf', sys.argv[1], '--out', "
+            "sys.argv[2]]); assert 'torch' not in sys.modules; raise SystemExit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, str(out), str(tmp_path / "perf")],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "figures" / "perf_time_vs_flops.png").stat().st_size > 0
-    assert "40×64 LR image (2 patches" in (tmp_path / "tables" / "perf.md").read_text()
+    assert (tmp_path / "perf" / "latency_time_vs_flops.png").stat().st_size > 0
+    assert "40×64 LR image (2 patches" in (tmp_path / "perf" / "latency.md").read_text()
+    assert len(pd.read_csv(tmp_path / "perf" / "latency.csv")) == 6
 
 
 def test_perf_config_is_checked():
@@ -100,6 +96,18 @@ def test_perf_config_is_checked():
         PerfConfig(depth={"carn": PerfDepth(blocks=2)})
     args = PerfConfig(depth={"rcan": PerfDepth(groups=2)}).cli_args()
     assert args[args.index("--rcan-groups") + 1] == "2" and "--rcan-blocks" not in args
+
+
+def test_perf_times_the_profiles_backbones_unless_told_otherwise():
+    """An evaluation profile limited to FSRCNN must not time RCAN at paper depth (13+ min on 2 cores)."""
+    from bench.profile import load_profile
+
+    only = load_profile(None, {"train": {"backbones": {"fsrcnn": {}}}})
+    args = only.perf_args()
+    assert args[args.index("--backbones") + 1:args.index("--modes")] == ["fsrcnn"]
+    told = load_profile(None, {"train": {"backbones": {"fsrcnn": {}}}, "perf": {"backbones": ["carn"]}})
+    assert told.perf_args()[args.index("--backbones") + 1] == "carn"
+    assert "--backbones fsrcnn carn srresnet rcan" in " ".join(load_profile(None).perf_args())
 
 
 def test_perf_image_arguments():

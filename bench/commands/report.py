@@ -36,12 +36,12 @@ LEARNING_CAPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
-    parser.add_argument("--perf", help="latency CSV of python -m bench perf (adds the perf table and figure)")
     parser.add_argument("--curves", nargs="*", default=[], help="learning-curve CSVs of python -m bench curve")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
-def _write(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
+    """Write through a temporary name, so a reader never sees half a table."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
     note = str(summary["scale_note"].dropna().iloc[0]) if summary["scale_note"].notna().any() else ""
     t1 = tables.table1(summary, paper)
     t1.to_csv(out / "tables" / "table1.csv", index=False)
-    _write(out / "tables" / "table1.md", tables.markdown_by_testset(t1, TABLE1_CAPTION + note))
-    _write(out / "tables" / "table1.tex", tables.latex(t1, TABLE1_CAPTION + note))
+    write_text(out / "tables" / "table1.md", tables.markdown_by_testset(t1, TABLE1_CAPTION + note))
+    write_text(out / "tables" / "table1.tex", tables.latex(t1, TABLE1_CAPTION + note))
     for testset in t1["testset"].unique():
         figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
                      "Filled: this run; hollow: the paper (Table 1); dashed: bicubic (0 FLOPs). " + note)
     ab = tables.ablation_table(summary)
     ab.to_csv(out / "tables" / "ablations.csv", index=False)
-    _write(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))
+    write_text(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))
     rows = tables.dataset_rows(summary)
     skipped = []
     if len(ab):
@@ -76,12 +76,6 @@ def run(args: argparse.Namespace) -> int:
     _curves(out)
     if args.curves:
         _learning_curves(args.curves, summary, out, note)
-    if args.perf:
-        perf = pd.read_csv(args.perf)
-        pt = tables.perf_table(perf)
-        pt.to_csv(out / "tables" / "perf.csv", index=False)
-        _write(out / "tables" / "perf.md", tables.markdown(pt, tables.perf_caption(perf)))
-        figures.perf_plot(perf, out / "figures" / "perf_time_vs_flops.png")
     for name in skipped:
         print(f"not rendered: {name}")
     missing = out / "eval" / "missing.csv"
@@ -106,7 +100,7 @@ def _class_maps(summary: pd.DataFrame, out: Path) -> None:
 def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
     curve = tables.learning_curve(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True), summary)
     curve.to_csv(out / "tables" / "learning_curve.csv", index=False)
-    _write(out / "tables" / "learning_curve.md", tables.markdown_by_testset(curve, LEARNING_CAPTION + note))
+    write_text(out / "tables" / "learning_curve.md", tables.markdown_by_testset(curve, LEARNING_CAPTION + note))
     for testset in curve["testset"].unique():
         figures.learning_curve(curve, testset, out / "figures" / f"learning_curve_{testset}.png",
                                LEARNING_CAPTION + note)

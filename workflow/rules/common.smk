@@ -135,8 +135,12 @@ def input_dir_of_model(wildcards, input):
 
 
 def perf_params():
-    return {"py": PY, "args": shlex.join(PLAN.profile.perf.cli_args())}
+    return {"py": PY, "args": shlex.join(PLAN.profile.perf_args())}
+
+
+def latency_outputs():
+    return [f"{ROOT}/perf/latency.csv", f"{ROOT}/perf/latency.md", f"{ROOT}/perf/latency_time_vs_flops.png"]
 
 
 def report_outputs():
-    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv"]
+    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv", *latency_outputs()]

@@ -2,7 +2,6 @@ rule report:
     input:
         summary=f"{ROOT}/eval/summary.csv",
         paper="results/paper/table1.csv",
-        perf=f"{ROOT}/perf/perf.csv",
         curves=learning_curves(),
     output:
         tables=report(
@@ -27,7 +26,7 @@ rule report:
         py=PY,
         out=output_root,
     shell:
-        "{params.py} -m bench report --summary {input.summary} --paper {input.paper} --perf {input.perf}"
+        "{params.py} -m bench report --summary {input.summary} --paper {input.paper}"
         " --curves {input.curves} --out {params.out} > {log} 2>&1"
 
 
