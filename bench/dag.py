@@ -214,9 +214,13 @@ def _num(value) -> str:
 
 
 def scale_note(profile: Profile) -> str:
-    """What this profile changes from the paper's recipe, for every table caption ("" at paper scale)."""
+    """What this profile is, for every table caption: the authors' released checkpoints evaluated as published,
+    or a trained run with what it changes from the paper's recipe ("" at paper scale)."""
     from .train.recipes import paper_recipe
 
+    if profile.official.folder:  # nothing is trained: the recipe's reductions do not apply
+        return ("the authors' released checkpoints, evaluated as published (no training in this run; "
+                f"{profile.official.folder})")
     parts = []
     if profile.data.source != "div2k":
         parts.append(f"training data {profile.data.source} (paper: DIV2K)")

@@ -69,3 +69,47 @@ def test_prepare_and_verify_commands(tmp_path, hr_folder, capsys):
     assert "12320" in out.out and "FAILED" in out.err
     pairs = pd.read_csv(data / "test" / "test2k" / "pairs.csv")
     assert pairs["lr"].str.endswith("LR/X4/1201.png").all()
+
+
+def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
+    """paper_eval as a user runs it, at toy size: authors'-format files in official.folder, a processed test set,
+    train.backbones limited to FSRCNN. Table 1 says what the run is, flags a collapsed routing, and the latency
+    target times FSRCNN only, after the report."""
+    import torch
+    import yaml
+
+    from bench.data.sources import embedded
+    from bench.images import write_image
+    from bench.models import build, export_official
+    from bench.resize import bicubic_degrade
+
+    model = build("classsr_fsrcnn", widths=[8, 12, 16])
+    with torch.no_grad():  # a classifier that sends every patch to the hard class
+        model.classifier.lastOut.bias.copy_(torch.tensor([-50.0, -50.0, 50.0]))
+    (tmp_path / "pre").mkdir()
+    torch.save(export_official(model), tmp_path / "pre" / "ClassSR_FSRCNN.pth")
+    torch.save(export_official(model.branches[2]), tmp_path / "pre" / "FSRCNN_O.pth")
+    for sub in ("HR", "LR"):
+        (tmp_path / "t2k" / sub / "X4").mkdir(parents=True)
+    hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :160], 4)
+    write_image(tmp_path / "t2k" / "HR" / "X4" / "a.png", hr)
+    write_image(tmp_path / "t2k" / "LR" / "X4" / "a.png", lr)
+    raw = yaml.safe_load((ROOT / "configs" / "paper_eval.yaml").read_text())
+    raw.update(name="paper_eval_probe", perf={"crop": "32x64", "repeats": 1, "warmup": 0, "modes": ["batched"]})
+    raw["data"]["test_sets"] = [{"name": "test2k", "source": "processed", "root": str(tmp_path / "t2k")}]
+    raw["official"]["folder"] = str(tmp_path / "pre")
+    raw["train"] = {"device": "cpu", "backbones": {"fsrcnn": {}}}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path),
+                             "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "p.yaml")],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = tmp_path / "results" / "paper_eval_probe"
+    table = pd.read_csv(out / "tables" / "table1.csv")
+    classsr = table[table["variant"] == "classsr"].iloc[0]
+    assert classsr["collapsed"] and "collapsed: 100% of patches to one class" in classsr["flag"]
+    md = (out / "tables" / "table1.md").read_text()
+    assert "released checkpoints, evaluated as published" in md and "demo scale" not in md
+    assert set(pd.read_csv(out / "perf" / "perf.csv")["backbone"]) == {"fsrcnn"}
+    order = [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("localrule ")]
+    assert order.index("report") < order.index("perf")

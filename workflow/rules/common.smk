@@ -63,6 +63,15 @@ def output_root(wildcards, output):
     return str(Path(output[0]).parent)
 
 
+def summary_profile(wildcards):
+    # a function: the official file-name templates ("{name}") must not be read as wildcards
+    return profile_json("data", "split", "train", "ablations", "evaluate", "official")
+
+
+def summarize_params():
+    return {"py": PY, "profile": summary_profile}
+
+
 def prepare_params():
     return {"py": PY, "profile": profile_json("data")}
 
@@ -136,6 +145,11 @@ def input_dir_of_model(wildcards, input):
 
 def perf_params():
     return {"py": PY, "args": shlex.join(PLAN.profile.perf_args())}
+
+
+def paper_table():
+    """The paper's Table 1 shipped with the workflow (found from any --directory)."""
+    return str(Path(workflow.basedir) / "results" / "paper" / "table1.csv")
 
 
 def latency_outputs():

@@ -80,7 +80,6 @@ rule summarize:
     conda:
         "../envs/bench.yaml"
     params:
-        py=PY,
-        profile=profile_json("data", "split", "train", "ablations", "evaluate"),
+        **summarize_params(),
     shell:
         "{params.py} -m bench summarize --profile-json {params.profile:q} --out {output.summary} > {log} 2>&1"

@@ -1,7 +1,7 @@
 rule report:
     input:
         summary=f"{ROOT}/eval/summary.csv",
-        paper="results/paper/table1.csv",
+        paper=paper_table(),
         curves=learning_curves(),
     output:
         tables=report(
