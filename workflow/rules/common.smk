@@ -153,8 +153,9 @@ def paper_table():
 
 
 def latency_outputs():
-    return [f"{ROOT}/perf/latency.csv", f"{ROOT}/perf/latency.md", f"{ROOT}/perf/latency_time_vs_flops.png"]
+    return {"csv": f"{ROOT}/perf/latency.csv", "md": f"{ROOT}/perf/latency.md",
+            "png": f"{ROOT}/perf/latency_time_vs_flops.png"}
 
 
 def report_outputs():
-    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv", *latency_outputs()]
+    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv", *latency_outputs().values()]

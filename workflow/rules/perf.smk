@@ -23,7 +23,9 @@ rule latency:
     input:
         f"{ROOT}/perf/perf.csv",
     output:
-        latency_outputs(),
+        csv=latency_outputs()["csv"],
+        md=report(latency_outputs()["md"], caption="../report/perf.rst", category="Latency"),
+        png=report(latency_outputs()["png"], caption="../report/perf.rst", category="Latency"),
     log:
         f"{LOGS}/perf/latency.log",
     conda:
