@@ -23,14 +23,12 @@ import dataclasses
 import json
 from pathlib import Path
 
+from .backbones import spec
 from .config import to_dict
-from .models import PAPER_WIDTHS
 from .profile import AblationConfig, Profile, SplitConfig, StageConfig
 from .train.run import RunConfig, resolve
 
 MAIN = "classsr"
-#: How the authors spell the backbones in their file names.
-OFFICIAL_NAMES = {"fsrcnn": "FSRCNN", "carn": "CARN", "srresnet": "SRResNet", "rcan": "RCAN"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +39,7 @@ class Variant:
 
     @property
     def widths(self) -> tuple[int, ...]:
-        return tuple(self.profile.train.backbones[self.backbone].widths or PAPER_WIDTHS[self.backbone])
+        return tuple(self.profile.train.backbones[self.backbone].widths or spec(self.backbone).paper_widths)
 
     @property
     def tag(self) -> str:
@@ -63,7 +61,7 @@ def apply_ablation(profile: Profile, ab: AblationConfig) -> Profile:
     train = dataclasses.replace(train, backbones={**train.backbones, ab.backbone: backbone},
                                 joint=train.joint if ab.joint is None else ab.joint,
                                 branch_data=ab.branch_data or train.branch_data)
-    widths = ab.widths or base.widths or PAPER_WIDTHS[ab.backbone]
+    widths = ab.widths or base.widths or spec(ab.backbone).paper_widths
     # one replace: the profile checks that split.num_classes matches the widths, so both change together
     split = split_with_classes(profile.split, len(widths), who=f"ablation {ab.id} (widths {list(widths)})")
     return dataclasses.replace(profile, train=train, split=split)
@@ -174,7 +172,7 @@ class Plan:
         """An authors' checkpoint of an official-checkpoint profile; a missing file names the config key."""
         off = self.profile.official
         key = "original" if model == "original" else "classsr"
-        path = Path(off.folder) / getattr(off, key).format(name=OFFICIAL_NAMES[backbone])
+        path = Path(off.folder) / getattr(off, key).format(name=spec(backbone).official_name)
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found (config keys official.folder and official.{key}); the "
                                     "authors' checkpoints are linked from the ClassSR repository README")
@@ -240,8 +238,9 @@ def scale_note(profile: Profile) -> str:
         parts.append(f"reference MSRResNet width {ref.widths[-1] if ref.widths else 64}, {ref.blocks or 16} blocks "
                      "(paper 64, 16)")
     for b, cfg in profile.train.backbones.items():
-        if cfg.widths and tuple(cfg.widths) != PAPER_WIDTHS[b]:
-            parts.append(f"{b} widths {list(cfg.widths)} (paper {list(PAPER_WIDTHS[b])})")
-        if cfg.blocks is not None or cfg.groups is not None:
-            parts.append(f"{b} depth {cfg.model_kwargs()} (paper {'16 blocks' if b == 'srresnet' else '10×20'})")
+        s = spec(b)
+        if cfg.widths and tuple(cfg.widths) != s.paper_widths:
+            parts.append(f"{b} widths {list(cfg.widths)} (paper {list(s.paper_widths)})")
+        if cfg.model_kwargs():
+            parts.append(f"{b} depth {cfg.model_kwargs()} (paper {s.describe_depth()})")
     return ("demo scale: " + "; ".join(parts)) if parts else ""

@@ -23,7 +23,8 @@ from . import flops
 from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
 from .metrics import psnr, ssim
-from .models import PAPER_WIDTHS, ClassSR
+from .backbones import spec
+from .models import ClassSR
 from .resize import imresize
 from .report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
 from .tiling import make_grid
@@ -44,10 +45,10 @@ def model_costs(model: nn.Module) -> dict[str, tuple]:
 
 def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
     widths = model.widths if isinstance(model, ClassSR) else (model.width,)
-    paper = PAPER_WIDTHS.get(backbone, ())
+    s = spec(backbone)
     if isinstance(model, ClassSR):
-        return flops.authors_average(backbone, counts) if tuple(widths) == tuple(paper) else np.nan
-    return flops.AUTHORS_CONSTANTS[backbone][-1] if widths[0] == paper[-1] else np.nan
+        return flops.authors_average(backbone, counts) if tuple(widths) == s.paper_widths else np.nan
+    return s.authors_flops[-1] if widths[0] == s.paper_widths[-1] and s.authors_flops else np.nan
 
 
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,

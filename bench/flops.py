@@ -25,29 +25,16 @@ from ptflops import get_model_complexity_info
 from ptflops.flops_counter import FLOPS_BACKEND
 from torch import nn
 
+from .backbones import spec
 from .models import ClassSR
 from .models.common import MeanShift
 from .models.subpixel import SubPixelDeconv
 
 CONVENTIONS = ("paper", "macs")
 
-#: Per-branch costs (FLOPs per 32×32 LR patch, ×4, paper convention) as printed in full by ARM's ``cost_list``;
-#: RCAN only to the paper's 0.01 G. Keys: backbone -> {width: FLOPs}.
-PUBLISHED_FLOPS = {
-    "fsrcnn": {16: 141_262_852, 36: 304_570_372, 56: 467_877_892},
-    "carn": {36: 380_215_296, 52: 771_563_520, 64: 1_154_875_392},
-    "srresnet": {36: 1_658_216_448, 52: 3_438_010_368, 64: 5_193_990_144},
-    "rcan": {36: 10.33e9, 50: 19.90e9, 64: 32.60e9},
-}
-#: The constants of the authors' ``cal_FLOPs`` (hand-rounded, spec §6 / §8.9), simple → hard.
-AUTHORS_CONSTANTS = {
-    "fsrcnn": (141e6, 304e6, 468e6),
-    "carn": (380e6, 770e6, 1150e6),
-    "srresnet": (1660e6, 3440e6, 5200e6),
-    "rcan": (10330e6, 19900e6, 32600e6),
-}
-#: The authors add this classifier cost for ClassSR-FSRCNN only (the convention gives 7.60 M; spec §6).
-AUTHORS_CLASSIFIER = {"fsrcnn": 7.4e6}
+# The published per-branch costs (ARM's ``cost_list``), the constants of the authors' ``cal_FLOPs`` (hand-rounded,
+# spec §6 / §8.9) and the classifier cost they add for ClassSR-FSRCNN only (7.4 M; the convention gives 7.60 M)
+# are facts of each backbone: ``BackboneSpec.published_flops``, ``.authors_flops``, ``.authors_classifier_flops``.
 
 
 def _conv_hook(module, inputs, output):
@@ -129,6 +116,7 @@ def average(branch_costs: Sequence[float], counts: Sequence[int], *, classifier_
 
 def authors_average(backbone: str, counts: Sequence[int]) -> float:
     """The authors' bookkeeping (``cal_FLOPs``): rounded constants, +7.4 M classifier for FSRCNN only."""
-    if backbone not in AUTHORS_CONSTANTS:
-        raise KeyError(f"no authors' constants for {backbone!r}; known: {', '.join(AUTHORS_CONSTANTS)}")
-    return average(AUTHORS_CONSTANTS[backbone], counts, classifier_cost=AUTHORS_CLASSIFIER.get(backbone, 0))
+    s = spec(backbone)
+    if not s.authors_flops:
+        raise KeyError(f"no authors' constants for {backbone!r}")
+    return average(s.authors_flops, counts, classifier_cost=s.authors_classifier_flops)

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 from .config import ConfigError, from_dict, merge, read_yaml
-from .paper import PAPER_WIDTHS
+from .backbones import names as backbone_names
+from .backbones import spec
 
 STAGES = ("reference", "branch", "baseline", "classsr", "joint")
 
@@ -137,17 +138,30 @@ class TrainConfig:
     branch_data: Literal["class", "all"] = "class"
     reference: BackboneConfig = BackboneConfig(widths=(64,))
     backbones: dict[str, BackboneConfig] = field(default_factory=lambda: {b: BackboneConfig() for b in
-                                                                          ("fsrcnn", "carn", "srresnet", "rcan")})
+                                                                          backbone_names()})
     stages: dict[str, StageConfig] = field(default_factory=dict)
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stage(s) {sorted(unknown)} in train.stages; known: {', '.join(STAGES)}")
+        unknown = sorted(set(self.backbones) - set(backbone_names()))
+        if unknown:
+            raise ValueError(f"backbones: unknown backbone(s) {unknown}; known: {', '.join(backbone_names())}")
         for name, backbone in self.backbones.items():
+            _check_depth(f"backbones.{name}", name, backbone)
             if backbone.widths is not None and len(backbone.widths) < 2:
                 raise ValueError(f"backbones.{name}.widths: ClassSR needs at least 2 branch widths (simple → hard), "
                                  f"got {list(backbone.widths)}")
+
+
+def _check_depth(where: str, backbone: str, cfg) -> None:
+    """Only the depth kwargs a backbone's spec declares (e.g. SRResNet: blocks; RCAN: groups, blocks)."""
+    allowed = spec(backbone).depth_keys
+    bad = [k for k in ("blocks", "groups") if getattr(cfg, k) is not None and k not in allowed]
+    if bad:
+        raise ValueError(f"{where}: {bad} not adjustable for {backbone} (its depth kwargs: "
+                         f"{', '.join(allowed) or 'none'})")
 
 
 @dataclass(frozen=True)
@@ -212,21 +226,17 @@ class PerfConfig:
     depth: dict[str, PerfDepth] = field(default_factory=dict)
 
     def __post_init__(self):
-        unknown = (set(self.backbones or ()) | set(self.depth)) - {"fsrcnn", "carn", "srresnet", "rcan"}
+        unknown = (set(self.backbones or ()) | set(self.depth)) - set(backbone_names())
         if unknown:
-            raise ValueError(f"perf: unknown backbone(s) {sorted(unknown)}; known: fsrcnn, carn, srresnet, rcan")
+            raise ValueError(f"perf: unknown backbone(s) {sorted(unknown)}; known: {', '.join(backbone_names())}")
         for backbone, d in self.depth.items():
-            allowed = {"srresnet": ("blocks",), "rcan": ("groups", "blocks")}.get(backbone, ())
-            bad = [k for k in ("blocks", "groups") if getattr(d, k) is not None and k not in allowed]
-            if bad:
-                raise ValueError(f"perf.depth.{backbone}: {bad} not adjustable (srresnet: blocks; rcan: groups, "
-                                 "blocks)")
+            _check_depth(f"perf.depth.{backbone}", backbone, d)
         if self.repeats < 1 or self.warmup < 0:
             raise ValueError(f"perf: repeats must be ≥ 1 and warmup ≥ 0, got {self.repeats} and {self.warmup}")
 
-    def cli_args(self, default_backbones: tuple[str, ...] = ("fsrcnn", "carn", "srresnet", "rcan")) -> list[str]:
+    def cli_args(self, default_backbones: tuple[str, ...] | None = None) -> list[str]:
         """The equivalent ``python -m bench perf`` arguments (``default_backbones`` when ``backbones`` is unset)."""
-        args = ["--backbones", *(self.backbones or default_backbones), "--modes", *self.modes, "--mixes", *self.mixes,
+        args = ["--backbones", *(self.backbones or default_backbones or backbone_names()), "--modes", *self.modes, "--mixes", *self.mixes,
                 "--repeats", str(self.repeats), "--warmup", str(self.warmup), "--batch-size", str(self.batch_size),
                 "--layout", self.layout, "--device", self.device]
         for flag, value in (("--image", self.image), ("--crop", self.crop), ("--size", self.size)):
@@ -272,7 +282,7 @@ def _check_classes(profile: Profile, path) -> None:
     """One class per branch. Checked on the loaded profile only: an ablation's derived profile changes one
     backbone's widths and its split together, and leaves the other backbones as they were."""
     for name, backbone in profile.train.backbones.items():
-        widths = backbone.widths or PAPER_WIDTHS.get(name, ())
+        widths = backbone.widths or spec(name).paper_widths
         if widths and len(widths) != profile.split.num_classes:
             raise ConfigError(f"{path or 'profile'}: split.num_classes is {profile.split.num_classes} but "
                               f"train.backbones.{name}.widths has {len(widths)} branches {list(widths)}: one class "

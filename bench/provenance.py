@@ -10,8 +10,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import torch
-
 
 def git_revision(cwd: str | os.PathLike | None = None) -> str:
     """Short commit hash, ``-dirty`` when tracked files changed; ``unknown`` outside a git checkout."""
@@ -27,6 +25,8 @@ def git_revision(cwd: str | os.PathLike | None = None) -> str:
 
 
 def provenance(device: str = "cpu") -> dict[str, str]:
+    import torch  # here: write_atomic is used by torch-free modules
+
     return {"git_rev": git_revision(), "torch_version": torch.__version__, "device": device}
 
 

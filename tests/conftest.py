@@ -4,22 +4,24 @@ from __future__ import annotations
 import pytest
 import torch
 
+from bench.backbones import specs
 from bench.models import REGISTRY
 
 torch.set_num_threads(2)
 
-#: Smallest constructor kwargs that keep each model's structure (depth reduced for speed only).
-TINY = {
-    "fsrcnn": {"width": 8},
-    "carn": {"width": 8},
-    "srresnet": {"width": 8, "blocks": 2},
-    "rcan": {"width": 16, "groups": 2, "blocks": 2},
-    "classifier": {},
-    "classsr_fsrcnn": {"widths": [4, 8, 12]},
-    "classsr_carn": {"widths": [4, 8, 12]},
-    "classsr_srresnet": {"widths": [4, 8, 12], "blocks": 2},
-    "classsr_rcan": {"widths": [16, 20, 24], "groups": 2, "blocks": 2},
-}
+
+def _tiny() -> dict[str, dict]:
+    """Smallest constructor kwargs that keep each model's structure, from each backbone's ``SPEC.tiny``."""
+    tiny = {"classifier": {}}
+    for name, s in specs().items():
+        depth = {k: v for k, v in s.tiny.items() if k not in ("width", "widths")}
+        tiny[name] = {"width": s.tiny["width"], **depth}
+        tiny[f"classsr_{name}"] = {"widths": list(s.tiny["widths"]), **depth}
+    tiny["classsr"] = {"backbone": "carn", **tiny["classsr_carn"]}  # the generic container, by keyword
+    return tiny
+
+
+TINY = _tiny()
 SR_MODELS = [name for name in REGISTRY if name != "classifier"]
 CLASSSR_MODELS = [name for name in REGISTRY if name.startswith("classsr_")]
 

@@ -230,3 +230,11 @@ def test_class_count_ablations_of_the_paper_profile_split_by_quantiles():
     with pytest.raises(ValueError, match=re.escape("ablation two (widths [16, 56]) needs 2 classes but "
                                                    "split.thresholds [27.0, 35.0] define 3")):
         Plan(load_profile(ROOT / "configs" / "default.yaml", explicit))
+
+
+def test_planning_the_workflow_never_imports_torch():
+    """`snakemake -n` parses the workflow (profile, specs, plan, sources) with torch made unimportable."""
+    code = ("import sys; sys.modules['torch'] = None; sys.argv = ['snakemake', '-n', '--cores', '1', '--forceall']\n"
+            "from snakemake.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "This was a dry-run" in result.stdout, result.stdout[-2000:] + result.stderr

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from bench import flops
+from bench.backbones import spec
 from bench.models import PAPER_WIDTHS, build
 
 BRANCHES = [(b, w) for b, ws in PAPER_WIDTHS.items() for w in ws]
@@ -13,7 +14,7 @@ BRANCHES = [(b, w) for b, ws in PAPER_WIDTHS.items() for w in ws]
 @pytest.mark.parametrize("backbone,width", BRANCHES)
 def test_paper_convention_reproduces_published_costs(backbone, width):
     got = flops.count(build(backbone, width=width), 32, "paper")
-    published = flops.PUBLISHED_FLOPS[backbone][width]
+    published = spec(backbone).published_flops[width]
     assert abs(got - published) / published < 1e-3
     if backbone in ("carn", "srresnet"):
         assert got == published  # ARM's full-precision cost list, to the FLOP

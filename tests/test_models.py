@@ -12,7 +12,17 @@ from bench.models.common import DIV2K_MEAN
 
 def test_tiny_configs_cover_the_registry():
     assert set(TINY) == set(REGISTRY)
-    assert set(BACKBONES) == set(PAPER_WIDTHS) == {"fsrcnn", "carn", "srresnet", "rcan"}
+    assert BACKBONES == list(PAPER_WIDTHS) == ["fsrcnn", "carn", "srresnet", "rcan"]  # Table 1 order
+
+
+def test_specs_read_from_source_equal_the_imported_ones():
+    """Planning reads each SPEC from its file without torch; the imported module must say the same."""
+    import importlib
+
+    from bench import backbones
+
+    for module in backbones.modules():
+        assert importlib.import_module(module).SPEC == backbones.read_spec(module), module
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 
 from ..images import read_image, to_tensor
-from ..models import PAPER_WIDTHS, build
+from ..backbones import spec, specs
+from ..models import build
 from ..perf import add_ratios, benchmark, environment
 from ..provenance import provenance, write_atomic
 from ..train.trainer import pick_device
@@ -22,7 +23,7 @@ from .common import limit_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backbones", nargs="+", default=list(PAPER_WIDTHS), choices=list(PAPER_WIDTHS))
+    parser.add_argument("--backbones", nargs="+", default=list(specs()), choices=list(specs()))
     parser.add_argument("--image", help="LR image to super-resolve (default: the embedded 'rocket' photo as LR)")
     parser.add_argument("--crop", help="crop the LR image to HxW pixels (top-left), e.g. 200x300")
     parser.add_argument("--size", help="mirror-tile the LR image to HxW pixels, e.g. 1080x1920 (8K output at ×4)")
@@ -34,9 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch-size", default="auto",
                         help="patches per forward pass: an int, or auto (measured per branch; default)")
-    parser.add_argument("--srresnet-blocks", type=int, default=16, help="depth (paper 16; fewer for quick runs)")
-    parser.add_argument("--rcan-groups", type=int, default=10)
-    parser.add_argument("--rcan-blocks", type=int, default=20)
+    for backbone, s in specs().items():  # one depth flag per adjustable depth kwarg, e.g. --rcan-groups
+        for key, value in s.paper_depth.items():
+            parser.add_argument(f"--{backbone}-{key}", type=int, default=value,
+                                help=f"{backbone} {key} (paper {value}; fewer for quick runs)")
     parser.add_argument("--layout", default="channels_last", choices=["channels_last", "contiguous"],
                         help="memory layout of the batched engine (per_patch always runs NCHW, as the authors')")
     parser.add_argument("--autocast", default="", choices=["", "bf16", "fp16"], help="mixed precision (default fp32)")
@@ -75,13 +77,11 @@ def _hw(text: str, flag: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     limit_threads()
     device, lr = pick_device(args.device), _lr(args)
-    depth = {"srresnet": {"blocks": args.srresnet_blocks},
-             "rcan": {"groups": args.rcan_groups, "blocks": args.rcan_blocks}}
     rows = []
     for backbone in args.backbones:
         torch.manual_seed(0)
-        kw = depth.get(backbone, {})
-        original = build(backbone, width=PAPER_WIDTHS[backbone][-1], **kw).to(device).eval()
+        kw = {key: getattr(args, f"{backbone}_{key}") for key in spec(backbone).depth_keys}
+        original = build(backbone, width=spec(backbone).paper_widths[-1], **kw).to(device).eval()
         classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
         batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
         for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from ..tiling import make_grid
 
 MANIFEST = "manifest.sha256"
 #: LR sub-images at 32/28 of the authors' processed test sets (ARM test logs; spec §7).
@@ -55,6 +54,8 @@ def check_manifest(root: Path) -> list[str]:
 
 def patch_counts(root: Path, *, patch: int = 32, step: int = 28) -> pd.DataFrame:
     """LR patches per test set on the authors' grid, next to the published counts where known."""
+    from ..tiling import make_grid  # here: the rest of this module (used by planning) needs no torch
+
     rows = []
     for pairs in sorted(root.glob("test/*/pairs.csv")):
         name, df = pairs.parent.name, pd.read_csv(pairs)

@@ -1,12 +1,22 @@
-"""Model zoo of classsr-bench: the four ClassSR backbones, the Class-Module and the generic ClassSR container.
+"""Model zoo of classsr-bench: the ClassSR backbones, the Class-Module and the generic ClassSR container.
 
 Public API: ``build(name, **kwargs)``, ``load_official(name, source)``, ``export_official(model)``, ``REGISTRY``.
-Adding a backbone = one new module with a ``@register(infer_kwargs=…)`` function + one import line below.
+Adding a backbone = one new module (its network, ``SPEC`` and ``@register(infer_kwargs=…)`` constructor) + its
+name in ``bench.backbones.BACKBONE_MODULES``; ``classsr_<name>`` then exists as an alias of ``classsr``.
 """
-from . import carn, classifier, classsr, fsrcnn, rcan, srresnet  # noqa: F401  (fills REGISTRY)
-from .classsr import PAPER_WIDTHS, ClassSR, Routed
+import importlib
+
+from .. import backbones
+from . import classifier, classsr  # noqa: F401  (fill REGISTRY)
+from .classsr import ClassSR, Routed
 from .official import CheckpointError, export_official, load_official
 from .registry import BACKBONES, REGISTRY, build
+
+for _module in backbones.modules():  # the explicit list of backbone modules (no folder scanning)
+    importlib.import_module(_module)
+
+#: Branch widths of the paper per backbone (simple → hard; the last is the "-O" network), from the specs.
+PAPER_WIDTHS = backbones.paper_widths()
 
 __all__ = ["BACKBONES", "REGISTRY", "PAPER_WIDTHS", "ClassSR", "Routed", "CheckpointError", "build",
            "export_official", "load_official"]

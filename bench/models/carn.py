@@ -10,8 +10,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..backbones import BackboneSpec
 from .common import MeanShift, check_rgb_batch, check_scale, check_width, infer_scale, shape_of
 from .registry import register
+
+SPEC = BackboneSpec(
+    name="carn", official_name="CARN", paper_widths=(36, 52, 64),
+    published_flops={36: 380_215_296, 52: 771_563_520, 64: 1_154_875_392},  # MeanShift convs not counted
+    authors_flops=(380e6, 770e6, 1150e6),
+    recipe={"branch": {"periods": (500_000, 1_000_000)}, "classsr": {"restart_weights": (0.05,)}},
+    tiny={"width": 8, "widths": (4, 8, 12)},
+)
 
 GROUP = 4
 

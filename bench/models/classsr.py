@@ -19,11 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..paper import PAPER_WIDTHS
+from ..backbones import spec
 from .classifier import Classifier
 from .common import check_rgb_batch, check_scale
 from .registry import BACKBONES, build, register
-
 
 
 @dataclass(frozen=True)
@@ -94,26 +93,8 @@ class ClassSR(nn.Module):
 
 
 @register
-def classsr_fsrcnn(*, widths: Sequence[int] = PAPER_WIDTHS["fsrcnn"], scale: int = 4) -> ClassSR:
-    """ClassSR-FSRCNN: branches d = 16 / 36 / 56 by default."""
-    return ClassSR(backbone="fsrcnn", widths=widths, scale=scale)
-
-
-@register
-def classsr_carn(*, widths: Sequence[int] = PAPER_WIDTHS["carn"], scale: int = 4) -> ClassSR:
-    """ClassSR-CARN (CARN-M branches): nf = 36 / 52 / 64 by default."""
-    return ClassSR(backbone="carn", widths=widths, scale=scale)
-
-
-@register
-def classsr_srresnet(*, widths: Sequence[int] = PAPER_WIDTHS["srresnet"], scale: int = 4,
-                     blocks: int = 16) -> ClassSR:
-    """ClassSR-SRResNet (MSRResNet branches): nf = 36 / 52 / 64 by default, 16 blocks."""
-    return ClassSR(backbone="srresnet", widths=widths, scale=scale, blocks=blocks)
-
-
-@register
-def classsr_rcan(*, widths: Sequence[int] = PAPER_WIDTHS["rcan"], scale: int = 4, groups: int = 10,
-                 blocks: int = 20) -> ClassSR:
-    """ClassSR-RCAN: n_feats = 36 / 50 / 64 by default, 10 groups × 20 RCAB."""
-    return ClassSR(backbone="rcan", widths=widths, scale=scale, groups=groups, blocks=blocks)
+def classsr(*, backbone: str, widths: Sequence[int] | None = None, scale: int = 4, **branch_kwargs) -> ClassSR:
+    """ClassSR over any registered backbone; ``widths`` default to the paper's (its ``BackboneSpec``), depth
+    kwargs to the backbone constructor's. ``classsr_<backbone>`` (the authors' model names) are aliases."""
+    return ClassSR(backbone=backbone, widths=spec(backbone).paper_widths if widths is None else widths,
+                   scale=scale, **branch_kwargs)

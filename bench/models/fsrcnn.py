@@ -9,9 +9,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..backbones import BackboneSpec
 from .common import check_rgb_batch, check_scale, check_width, init_scaled_kaiming, shape_of
 from .registry import register
 from .subpixel import SubPixelDeconv
+
+SPEC = BackboneSpec(
+    name="fsrcnn", official_name="FSRCNN", paper_widths=(16, 36, 56),
+    published_flops={16: 141_262_852, 36: 304_570_372, 56: 467_877_892},
+    authors_flops=(141e6, 304e6, 468e6), authors_classifier_flops=7.4e6,
+    recipe={"branch": {"lr": 1e-3}, "classsr": {"restart_weights": (1.0,)}},
+    tiny={"width": 8, "widths": (4, 8, 12)},
+)
 
 KERNEL = 9
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..backbones import BackboneSpec
 from .common import (
     MeanShift,
     check_rgb_batch,
@@ -22,6 +23,19 @@ from .common import (
     shape_of,
 )
 from .registry import register
+
+SPEC = BackboneSpec(
+    name="rcan", official_name="RCAN", paper_widths=(36, 50, 64), paper_depth={"groups": 10, "blocks": 20},
+    published_flops={36: 10.33e9, 50: 19.90e9, 64: 32.60e9},  # printed to 0.01 G only
+    authors_flops=(10330e6, 19900e6, 32600e6),
+    # 1 M branch iterations as two 500k periods (the authors' single period crashes at 500,001, spec §8.10);
+    # ClassSR: L1 weight 4 ≈ 1000/255 for RCAN's 0–255 range (old code: 250; spec §8.6)
+    recipe={"branch": {"iterations": 1_000_000, "periods": (500_000, 500_000), "restarts": (500_000,),
+                       "restart_weights": (1.0,)},
+            "classsr": {"batch_size": 60, "lr": 3e-5, "eta_min": 2e-6, "periods": (500_000, 20_000),
+                        "l1_weight": 4.0}},
+    tiny={"width": 16, "widths": (16, 20, 24), "groups": 2, "blocks": 2},  # channel attention reduces by 16
+)
 
 RGB_RANGE = 255.0
 REDUCTION = 16

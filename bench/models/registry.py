@@ -24,15 +24,19 @@ def register(fn: Callable[..., nn.Module] | None = None, *, infer_kwargs: Callab
             raise KeyError(f"model {f.__name__!r} registered twice")
         REGISTRY[f.__name__] = f
         if infer_kwargs is not None:
-            BACKBONES.append(f.__name__)
-            INFER_KWARGS[f.__name__] = infer_kwargs
+            name = f.__name__
+            BACKBONES.append(name)
+            INFER_KWARGS[name] = infer_kwargs
+            # the authors' name of its ClassSR model, an alias of the generic container
+            REGISTRY[f"classsr_{name}"] = lambda **kwargs: REGISTRY["classsr"](backbone=name, **kwargs)
         return f
 
     return wrap(fn) if fn is not None else wrap
 
 
 def build(name: str, **kwargs) -> nn.Module:
-    """Build a registered model, e.g. ``build("carn", width=52)`` or ``build("classsr_fsrcnn", widths=[16, 56])``."""
+    """Build a registered model, e.g. ``build("carn", width=52)``, ``build("classsr", backbone="fsrcnn",
+    widths=[16, 56])`` or its alias ``build("classsr_fsrcnn", widths=[16, 56])``."""
     try:
         ctor = REGISTRY[name]
     except KeyError:

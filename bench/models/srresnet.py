@@ -10,8 +10,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..backbones import BackboneSpec
 from .common import check_rgb_batch, check_scale, check_width, count_indices, infer_scale, init_scaled_kaiming, shape_of
 from .registry import register
+
+SPEC = BackboneSpec(
+    name="srresnet", official_name="SRResNet", paper_widths=(36, 52, 64), paper_depth={"blocks": 16},
+    published_flops={36: 1_658_216_448, 52: 3_438_010_368, 64: 5_193_990_144},
+    authors_flops=(1660e6, 3440e6, 5200e6),
+    tiny={"width": 8, "widths": (4, 8, 12), "blocks": 2},
+)
 
 
 class ResidualBlockNoBN(nn.Module):

@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 
 from ..config import from_dict, read_yaml, to_dict
-from ..models import PAPER_WIDTHS
+from ..backbones import spec
 from ..profile import STAGES, Profile
 from .recipes import paper_recipe
 from .schedule import CosineRestart
@@ -88,7 +88,7 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
         if backbone not in train.backbones:
             raise ValueError(f"backbone {backbone!r} is not in train.backbones ({', '.join(train.backbones)})")
         bb, name = train.backbones[backbone], backbone
-    widths = bb.widths or PAPER_WIDTHS[name]
+    widths = bb.widths or spec(name).paper_widths
     if stage in ("branch",):
         widths = (widths[class_id if class_id is not None else -1],)
     elif stage == "baseline":
