@@ -46,9 +46,11 @@ def model_costs(model: nn.Module) -> dict[str, tuple]:
 def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
     widths = model.widths if isinstance(model, ClassSR) else (model.width,)
     s = spec(backbone)
+    if not s.authors_flops:  # a backbone the authors did not publish
+        return np.nan
     if isinstance(model, ClassSR):
         return flops.authors_average(backbone, counts) if tuple(widths) == s.paper_widths else np.nan
-    return s.authors_flops[-1] if widths[0] == s.paper_widths[-1] and s.authors_flops else np.nan
+    return s.authors_flops[-1] if widths[0] == s.paper_widths[-1] else np.nan
 
 
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
