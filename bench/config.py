@@ -110,6 +110,20 @@ def read_yaml(path: str | Path) -> dict:
     return data or {}
 
 
+def nested(dotted: dict[str, Any]) -> dict:
+    """``{"a.b.c": v}`` → ``{"a": {"b": {"c": v}}}`` (the form of ``--set`` and ablation overrides)."""
+    out: dict = {}
+    for key, value in dotted.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{key}: {part} is set both as a value and as a section")
+        node[leaf] = value
+    return out
+
+
 def merge(base: dict, override: dict) -> dict:
     """Recursive dict merge; ``override`` wins."""
     out = dict(base)

@@ -20,12 +20,13 @@ A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; i
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
 from .backbones import spec
-from .config import to_dict
-from .profile import AblationConfig, Profile, SplitConfig, StageConfig
+from .config import ConfigError, from_dict, merge, nested, to_dict
+from .profile import AblationConfig, Profile, SplitConfig
 from .train.run import RunConfig, resolve
 
 MAIN = "classsr"
@@ -42,29 +43,21 @@ class Variant:
         return tuple(self.profile.train.backbones[self.backbone].widths or spec(self.backbone).paper_widths)
 
     @property
-    def tag(self) -> str:
-        return "-".join(map(str, self.widths)) + f"_{self.profile.train.branch_data}"
-
-    @property
     def final_stage(self) -> str:
         return "joint" if self.profile.train.joint else "classsr"
 
 
 def apply_ablation(profile: Profile, ab: AblationConfig) -> Profile:
-    train = profile.train
-    base = train.backbones[ab.backbone]
-    stages = dict(base.stages)  # the ablation's loss weights go last, over profile-wide and backbone overrides
-    changes = {k: getattr(ab, k) for k in ("class_weight", "average_weight") if getattr(ab, k) is not None}
-    for stage in ("classsr", "joint"):
-        stages[stage] = dataclasses.replace(stages.get(stage, StageConfig()), **changes)
-    backbone = dataclasses.replace(base, widths=ab.widths or base.widths, stages=stages)
-    train = dataclasses.replace(train, backbones={**train.backbones, ab.backbone: backbone},
-                                joint=train.joint if ab.joint is None else ab.joint,
-                                branch_data=ab.branch_data or train.branch_data)
-    widths = ab.widths or base.widths or spec(ab.backbone).paper_widths
-    # one replace: the profile checks that split.num_classes matches the widths, so both change together
+    """The profile of an ablation variant: its overrides merged into the profile and validated like a profile."""
+    raw = merge(to_dict(profile), nested(ab.overrides()))
+    try:
+        changed = from_dict(Profile, raw)
+    except ConfigError as e:
+        raise ConfigError(f"ablation {ab.id}: {e}") from None
+    widths = changed.train.backbones[ab.backbone].widths or spec(ab.backbone).paper_widths
+    # the profile checks that split.num_classes matches the widths, so both change together
     split = split_with_classes(profile.split, len(widths), who=f"ablation {ab.id} (widths {list(widths)})")
-    return dataclasses.replace(profile, train=train, split=split)
+    return dataclasses.replace(changed, split=split)
 
 
 def split_with_classes(split: SplitConfig, classes: int, *, who: str) -> SplitConfig:
@@ -98,6 +91,44 @@ class Plan:
             if (ab.backbone, ab.id) in self.variants:
                 raise ValueError(f"ablation id {ab.id!r} used twice for {ab.backbone} (or equals {MAIN!r})")
             self.variants[(ab.backbone, ab.id)] = Variant(ab.backbone, ab.id, apply_ablation(profile, ab))
+        self._tags = self._assign_tags()
+        self._check_ablations_change_something()
+
+    def _branch_digests(self, v: Variant) -> tuple[str, ...]:
+        return tuple(self._branch_run(v, k).digest() for k in range(len(v.widths)))
+
+    def _assign_tags(self) -> dict[tuple[str, str], str]:
+        """Branch-run folder tags: widths + branch data; variants whose branch runs differ otherwise (e.g. an
+        ablated branch lr) get the runs' digest appended, so no two configurations share a folder."""
+        tags, owners = {}, {}
+        for key, v in self.variants.items():  # the main variant first: it keeps the plain tag
+            base = "-".join(map(str, v.widths)) + f"_{v.profile.train.branch_data}"
+            digests = self._branch_digests(v)
+            tag = base if owners.setdefault(base, digests) == digests else \
+                f"{base}_{hashlib.sha256(''.join(digests).encode()).hexdigest()[:8]}"
+            tags[key] = tag
+        return tags
+
+    def _check_ablations_change_something(self) -> None:
+        """An override shadowed by a more specific key (e.g. train.stages.classsr.lr under a backbone's own
+        stages.classsr.lr) would give a variant identical to the main one: refused by name."""
+        for (backbone, vid), v in self.variants.items():
+            if vid != MAIN and self._signature(v) == self._signature(self.variants[(backbone, MAIN)]):
+                raise ConfigError(f"ablation {vid}: its overrides change no run of {backbone} (a more specific "
+                                  "key of the profile may shadow them)")
+
+    def _signature(self, v: Variant) -> tuple:
+        stages = ("classsr", "joint") if v.profile.train.joint else ("classsr",)
+        return (self._branch_digests(v), v.widths,
+                tuple(resolve(v.profile, st, v.backbone, data_dir=str(self.data_dir)).digest() for st in stages))
+
+    def tag(self, backbone: str, variant: str) -> str:
+        """The branch-run tag of a variant (the ``{tag}`` of ``runs/{backbone}/branches_{tag}/``)."""
+        return self._tags[(backbone, variant)]
+
+    def branch_classes(self, backbone: str, tag: str) -> Path:
+        """The class table the branch runs of ``tag`` train on."""
+        return self.classes(len(self._by_tag(backbone, tag).widths))
 
     # ---- paths
     def reference_model(self) -> Path:
@@ -139,22 +170,24 @@ class Plan:
             raise KeyError(f"no variant {variant!r} for backbone {backbone!r}") from None
 
     def _by_tag(self, backbone: str, tag: str) -> Variant:
-        for v in self.variants.values():
-            if v.backbone == backbone and v.tag == tag:
+        for (b, vid), v in self.variants.items():
+            if b == backbone and self._tags[(b, vid)] == tag:
                 return v
         raise KeyError(f"no variant of {backbone} has branches {tag!r}")
 
     def reference_run(self) -> RunConfig:
         return resolve(self.profile, "reference", "srresnet", data_dir=str(self.data_dir))
 
-    def branch_run(self, backbone: str, tag: str, k: int) -> RunConfig:
-        v = self._by_tag(backbone, tag)
-        return resolve(v.profile, "branch", backbone, data_dir=str(self.data_dir),
+    def _branch_run(self, v: Variant, k: int) -> RunConfig:
+        return resolve(v.profile, "branch", v.backbone, data_dir=str(self.data_dir),
                        classes_csv=str(self.classes(len(v.widths))), class_id=k)
 
+    def branch_run(self, backbone: str, tag: str, k: int) -> RunConfig:
+        return self._branch_run(self._by_tag(backbone, tag), k)
+
     def branch_models(self, backbone: str, variant: str) -> list[Path]:
-        v = self._variant(backbone, variant)
-        return [self.branch_model(backbone, v.tag, k) for k in range(len(v.widths))]
+        v, tag = self._variant(backbone, variant), self.tag(backbone, variant)
+        return [self.branch_model(backbone, tag, k) for k in range(len(v.widths))]
 
     def baseline_run(self, backbone: str, width: int) -> RunConfig:
         v = next((v for v in self.variants.values() if v.backbone == backbone and v.widths[-1] == width), None)

@@ -35,7 +35,7 @@ def run_variant(plan: Plan, v: Variant, done: set[Path]) -> dict[str, Path]:
     """Train every run a variant needs that is not done yet (shared branches and baselines run once)."""
     out = {}
     for k, path in enumerate(plan.branch_models(v.backbone, v.id)):
-        out[f"branch{k}"] = _once(plan.branch_run(v.backbone, v.tag, k), path, done)
+        out[f"branch{k}"] = _once(plan.branch_run(v.backbone, plan.tag(v.backbone, v.id), k), path, done)
     width = v.widths[-1]
     out["baseline"] = _once(plan.baseline_run(v.backbone, width), plan.baseline_model(v.backbone, width), done)
     for stage in ("classsr", "joint")[: 2 if v.profile.train.joint else 1]:

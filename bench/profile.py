@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .config import ConfigError, from_dict, merge, read_yaml
 from .backbones import names as backbone_names
@@ -166,11 +166,14 @@ def _check_depth(where: str, backbone: str, cfg) -> None:
 
 @dataclass(frozen=True)
 class AblationConfig:
-    """One ablation variant of a backbone's ClassSR: each set field replaces the main setting (spec §7: loss
-    terms on/off, number of classes via ``widths``, branch widths, joint fine-tuning, branch pretraining data)."""
+    """One ablation variant of a backbone's ClassSR: plain overrides of the profile. ``set`` takes any ``train.*``
+    key, dotted (``{train.stages.classsr.lr: 1e-4}``), so a new axis is a config line. The other fields are
+    shorthands for the paper's axes (spec §7): ``widths`` (and so M), loss weights of the ClassSR and joint
+    stages, joint fine-tuning, branch pretraining data. Runs a variant does not change are shared."""
 
     id: str
     backbone: str
+    set: dict[str, Any] = field(default_factory=dict)
     widths: tuple[int, ...] | None = None
     class_weight: float | None = None
     average_weight: float | None = None
@@ -182,6 +185,21 @@ class AblationConfig:
             raise ValueError(f"ablation id {self.id!r} must be alphanumeric/underscore and not original/classsr")
         if self.widths is not None and len(self.widths) < 2:
             raise ValueError(f"ablation {self.id}: widths needs at least 2 branches")
+        for key in self.set:
+            if not key.startswith("train.") or any(part in key.split(".") for part in ("reference", "baseline")):
+                raise ValueError(f"ablation {self.id}: set.{key}: only train.* keys of the ClassSR setting can be "
+                                 "ablated (data, split, the reference network and the -O baseline are shared by "
+                                 "every variant)")
+
+    def overrides(self) -> dict[str, Any]:
+        """Every change of this variant as dotted keys (the shorthands expanded, then ``set``)."""
+        b = f"train.backbones.{self.backbone}"
+        out: dict[str, Any] = {f"{b}.widths": list(self.widths)} if self.widths else {}
+        for name in ("class_weight", "average_weight"):
+            if getattr(self, name) is not None:
+                out |= {f"{b}.stages.{stage}.{name}": getattr(self, name) for stage in ("classsr", "joint")}
+        out |= {f"train.{k}": getattr(self, k) for k in ("joint", "branch_data") if getattr(self, k) is not None}
+        return out | self.set
 
 
 @dataclass(frozen=True)

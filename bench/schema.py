@@ -86,6 +86,8 @@ DOCS = {
     "StageConfig.average_weight": "Weight of the Average-Loss (paper 3; 0 = off).",
     "AblationConfig.id": "Run id of the variant (tables and folders).",
     "AblationConfig.backbone": "Backbone of the variant.",
+    "AblationConfig.set": "Any train.* key, dotted, with its value for this variant, e.g. "
+                          "{train.stages.classsr.lr: 1e-4}: a new ablation axis is a config line.",
     "AblationConfig.widths": "Branch widths (their number sets the number of classes).",
     "AblationConfig.class_weight": "Class-Loss weight of the variant (0 = off).",
     "AblationConfig.average_weight": "Average-Loss weight of the variant (0 = off).",
@@ -116,6 +118,8 @@ def type_schema(hint) -> dict:
         return {"type": "object", "additionalProperties": type_schema(args[1])}
     if dataclasses.is_dataclass(hint):
         return object_schema(hint)
+    if hint is typing.Any:
+        return {}
     return {"type": _SCALARS[hint]}
 
 

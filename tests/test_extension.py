@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +71,49 @@ def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
     assert set(pd.read_csv(out / "tables" / "ablations.csv")["model"]) >= {"no_class_loss"}
     assert "toy" in set(pd.read_csv(out / "flops" / "flops.csv")["model"])
     assert set(pd.read_csv(out / "perf" / "perf.csv")["backbone"]) == {"toy"}
+
+
+def _plan(*ablations):
+    from bench.dag import Plan
+    from bench.profile import load_profile
+
+    return Plan(load_profile(ROOT / "configs" / "default.yaml", {"ablations": list(ablations)}))
+
+
+def _run_without_init(plan, variant, stage="classsr"):
+    import dataclasses
+
+    return dataclasses.replace(plan.variant_run("fsrcnn", variant, stage), init=())
+
+
+def test_a_new_ablation_axis_is_a_config_line():
+    plan = _plan({"id": "lr_low", "backbone": "fsrcnn", "set": {"train.backbones.fsrcnn.stages.classsr.lr": 1e-4}},
+                 {"id": "branch_lr", "backbone": "fsrcnn", "set": {"train.backbones.fsrcnn.stages.branch.lr": 5e-4}})
+    assert plan.variant_run("fsrcnn", "lr_low", "classsr").lr == 1e-4
+    assert plan.tag("fsrcnn", "lr_low") == plan.tag("fsrcnn", "classsr")  # its branches are the main ones
+    # a variant whose branches differ gets branch runs of its own, never a folder of another configuration
+    assert plan.tag("fsrcnn", "branch_lr").startswith("16-36-56_class_")
+    assert plan.branch_run("fsrcnn", plan.tag("fsrcnn", "branch_lr"), 0).lr == 5e-4
+    assert plan.branch_run("fsrcnn", plan.tag("fsrcnn", "classsr"), 0).lr == 5e-3
+
+
+def test_the_paper_axes_are_shorthands_of_plain_overrides():
+    short = _plan({"id": "a", "backbone": "fsrcnn", "class_weight": 0, "joint": True})
+    plain = _plan({"id": "a", "backbone": "fsrcnn", "set": {
+        "train.backbones.fsrcnn.stages.classsr.class_weight": 0, "train.backbones.fsrcnn.stages.joint.class_weight": 0,
+        "train.joint": True}})
+    for stage in ("classsr", "joint"):
+        assert _run_without_init(short, "a", stage) == _run_without_init(plain, "a", stage)
+    assert _run_without_init(short, "a").class_weight == 0
+
+
+@pytest.mark.parametrize("ablation,match", [
+    ({"set": {"data.scale": 2}}, "set.data.scale: only train.* keys"),
+    ({"set": {"train.stages.baseline.lr": 1.0}}, "set.train.stages.baseline.lr: only train.* keys"),
+    ({"set": {"train.stages.classsr.lrr": 1.0}}, "ablation x: unknown config key 'train.stages.classsr.lrr'"),
+    # the default profile sets fsrcnn's own branch lr, which a profile-wide value cannot override
+    ({"set": {"train.stages.branch.lr": 1e-4}}, "ablation x: its overrides change no run of fsrcnn"),
+])
+def test_ablation_overrides_are_checked_at_load(ablation, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        _plan({"id": "x", "backbone": "fsrcnn", **ablation})

@@ -7,7 +7,7 @@ import os
 
 import yaml
 
-from ..config import merge
+from ..config import merge, nested
 from ..profile import Profile, load_profile
 
 
@@ -24,17 +24,13 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_sets(items: list[str]) -> dict:
     """``a.b.c=value`` strings → nested dict; values are parsed as YAML scalars/lists."""
-    out: dict = {}
+    dotted = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)
-    return out
+        dotted[key] = yaml.safe_load(value)
+    return nested(dotted)
 
 
 def profile_from(args: argparse.Namespace) -> Profile:

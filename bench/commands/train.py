@@ -57,7 +57,8 @@ def _stage(plan, args):
     if args.stage == "branch":
         if args.class_id is None:
             raise ValueError("--stage branch needs --class-id")
-        return plan.branch_run(b, v.tag, args.class_id), plan.branch_model(b, v.tag, args.class_id)
+        tag = plan.tag(b, v.id)
+        return plan.branch_run(b, tag, args.class_id), plan.branch_model(b, tag, args.class_id)
     if args.stage == "baseline":
         return plan.baseline_run(b, v.widths[-1]), plan.baseline_model(b, v.widths[-1])
     return plan.variant_run(b, v.id, args.stage), plan.variant_model(b, v.id, args.stage)

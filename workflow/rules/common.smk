@@ -37,7 +37,7 @@ except WorkflowError:  # --report and --lint define no cores
 wildcard_constraints:
     backbone="[a-z]+",
     variant="[A-Za-z0-9_]+",
-    tag="[0-9-]+_(class|all)",
+    tag="[0-9-]+_(class|all)(_[0-9a-f]{8})?",
     k="[0-9]+",
     m="[0-9]+",
     width="[0-9]+",
@@ -89,7 +89,7 @@ def split_params():
 
 
 def branch_classes(wildcards):
-    return str(PLAN.classes(len(wildcards.tag.split("_")[0].split("-"))))
+    return str(PLAN.branch_classes(wildcards.backbone, wildcards.tag))
 
 
 def branch_run(wildcards):
