@@ -1,8 +1,10 @@
 """Regression check of result CSVs against committed references, with explicit per-column tolerances.
 
 Rows are matched on their key columns; every reference column with a tolerance must agree. Timing and
-provenance columns are not compared. Tolerances (absolute): FLOPs/MACs/patch counts exact, PSNR ± 0.05 dB,
-SSIM ± 0.002, class fractions ± 0.02, class counts ± 2 % of the image's patches.
+provenance columns are not compared. Tolerances (absolute): each quality metric's own (``bench.metrics.METRICS``:
+PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns ± 0.05 dB, class
+fractions ± 0.02, class counts ± 2 % of the image's patches. A registered metric that the current results have
+and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .metrics import METRICS
 
 KEY_COLUMNS = ("backbone", "testset", "model", "variant", "image", "width", "role")
 TOLERANCES = {"flops": 0.5, "macs": 0.5, "patches": 0, "images": 0, "psnr": 0.05, "ssim": 0.002, "frac": 0.02,
@@ -35,6 +39,8 @@ def summary(problems: list[Problem]) -> str:
 
 
 def tolerance(column: str) -> float | None:
+    if column in METRICS:
+        return METRICS[column].tolerance
     if any(column.startswith(p) or p in column for p in IGNORED):
         return None
     if column.startswith("n_class"):
@@ -50,6 +56,10 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
     missing_cols = [c for c in reference.columns if c not in current.columns and tolerance(c) is not None]
     if missing_cols:
         return [Missing(f"{name}: columns missing from the current results: {missing_cols}")]
+    unchecked = [c for c in METRICS if c in current.columns and c not in reference.columns]
+    if unchecked and any(c in reference.columns for c in METRICS):
+        return [Missing(f"{name}: the reference lacks metric column(s) {unchecked}: regenerate it with "
+                        "`python -m bench compare … --update`")]
     merged = reference.merge(current, on=keys, how="left", suffixes=("_ref", ""), indicator=True)
     problems = [Missing(f"{name}: row {dict(zip(keys, r))} missing") for r in
                 merged.loc[merged["_merge"] == "left_only", keys].itertuples(index=False)]

@@ -22,7 +22,7 @@ from torch import nn
 from . import flops
 from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
-from .metrics import psnr, ssim
+from .metrics import scores
 from .backbones import spec
 from .models import ClassSR
 from .resize import imresize
@@ -70,15 +70,8 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     c = model.scale
     n = len(make_grid(lr.shape[1], lr.shape[2], coverage=coverage))
     max_prob = probs.amax(1) if probs is not None else None  # the confidence of every routing decision
-    return {**_scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "classes": classes, "max_prob": max_prob,
+    return {**scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "classes": classes, "max_prob": max_prob,
             "sr": sr}
-
-
-def _scores(sr_img: np.ndarray, gt: np.ndarray, crop: int) -> dict:
-    """RGB and Y PSNR (dB) and SSIM of two (H, W, 3) images on the 0–255 scale, ``crop`` px removed per side."""
-    return {"psnr_rgb_db": psnr(sr_img, gt, crop_border=crop),
-            "psnr_y_db": psnr(sr_img, gt, crop_border=crop, y_channel=True),
-            "ssim_rgb": ssim(sr_img, gt, crop_border=crop), "ssim_y": ssim(sr_img, gt, crop_border=crop, y_channel=True)}
 
 
 def testset_pairs(testset: Path):
@@ -103,7 +96,7 @@ def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "
     gt = _to_255(read_image(hr_path))[:h, :w]
     if gt.shape != sr.shape:
         raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")
-    return {**_scores(sr, gt, scale), "patches": len(grid)}
+    return {**scores(sr, gt, scale), "patches": len(grid)}
 
 
 def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "paper") -> pd.DataFrame:

@@ -12,6 +12,8 @@ exactly this with the arguments below (its defaults do not: a 7×7 uniform windo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from skimage.color import rgb2ycbcr
@@ -60,3 +62,43 @@ def ssim(sr: np.ndarray, hr: np.ndarray, *, crop_border: int = 4, y_channel: boo
     sr, hr = _prepare(sr, hr, crop_border, y_channel)
     return float(structural_similarity(sr, hr, data_range=255, gaussian_weights=True, sigma=1.5,
                                        use_sample_covariance=False, channel_axis=None if y_channel else -1))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-image quality metric of the evaluation: its CSV column (unit in the name), how a test set's value is
+    formed from the images' ones (``average``: a pandas reduction, "mean" as the paper), the regression
+    tolerance ``compare`` allows (absolute, in the metric's unit), and the function of (sr, hr, crop_border)
+    on (H, W, 3) arrays on the 0–255 scale."""
+
+    column: str
+    unit: str
+    fn: Callable[[np.ndarray, np.ndarray, int], float]
+    tolerance: float
+    average: str = "mean"
+    higher_is_better: bool = True
+
+
+#: Every metric the evaluation computes, the tables average and ``compare`` checks, in column order. A new metric
+#: is one entry here (and its column in the reference CSVs).
+METRICS: dict[str, Metric] = {}
+
+
+def register_metric(metric: Metric) -> Metric:
+    if metric.column in METRICS:
+        raise KeyError(f"metric {metric.column!r} registered twice")
+    METRICS[metric.column] = metric
+    return metric
+
+
+register_metric(Metric("psnr_rgb_db", "dB", lambda sr, hr, c: psnr(sr, hr, crop_border=c), tolerance=0.05))
+register_metric(Metric("psnr_y_db", "dB", lambda sr, hr, c: psnr(sr, hr, crop_border=c, y_channel=True),
+                       tolerance=0.05))
+register_metric(Metric("ssim_rgb", "", lambda sr, hr, c: ssim(sr, hr, crop_border=c), tolerance=0.002))
+register_metric(Metric("ssim_y", "", lambda sr, hr, c: ssim(sr, hr, crop_border=c, y_channel=True),
+                       tolerance=0.002))
+
+
+def scores(sr: np.ndarray, hr: np.ndarray, crop_border: int) -> dict[str, float]:
+    """Every registered metric of one image pair."""
+    return {m.column: m.fn(sr, hr, crop_border) for m in METRICS.values()}

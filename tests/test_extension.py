@@ -117,3 +117,36 @@ def test_the_paper_axes_are_shorthands_of_plain_overrides():
 def test_ablation_overrides_are_checked_at_load(ablation, match):
     with pytest.raises(ValueError, match=re.escape(match)):
         _plan({"id": "x", "backbone": "fsrcnn", **ablation})
+
+
+def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
+    """Registered once, a metric is computed per image, averaged per test set, and required of the reference."""
+    import numpy as np
+
+    from bench import metrics
+    from bench.compare import compare
+    from bench.data.sources import embedded
+    from bench.evaluate import bicubic_image
+    from bench.images import write_image
+    from bench.report.tables import dataset_rows
+    from bench.resize import bicubic_degrade
+
+    monkeypatch.setitem(metrics.METRICS, "mae_255", metrics.Metric(
+        "mae_255", "0-255", lambda sr, hr, c: float(np.abs(sr - hr)[c:-c, c:-c].mean()), tolerance=0.1,
+        higher_is_better=False))
+    hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :128], 4)
+    write_image(tmp_path / "hr.png", hr)
+    write_image(tmp_path / "lr.png", lr)
+    row = bicubic_image(tmp_path / "lr.png", tmp_path / "hr.png", scale=4)
+    assert 0 < row["mae_255"] < 30 and {"psnr_rgb_db", "ssim_y"} <= set(row)
+    summary = pd.DataFrame([{"testset": "t", "image": f"i{k}", "backbone": "bicubic", "model": "bicubic",
+                             "variant": "bicubic", **row, "mae_255": v, "flops_paper": 0.0, "macs": 0.0,
+                             "flops_authors": 0.0, "time_ms": 1.0} for k, v in enumerate((2.0, 4.0))])
+    assert dataset_rows(summary)["mae_255"].tolist() == [3.0]
+    (tmp_path / "cur").mkdir()
+    (tmp_path / "ref").mkdir()
+    summary.to_csv(tmp_path / "cur" / "summary.csv", index=False)
+    summary.drop(columns="mae_255").to_csv(tmp_path / "ref" / "summary.csv", index=False)
+    assert "the reference lacks metric column(s) ['mae_255']" in compare(tmp_path / "cur", tmp_path / "ref")[0]
+    summary.assign(mae_255=[2.0, 4.5]).to_csv(tmp_path / "ref" / "summary.csv", index=False)
+    assert any("mae_255 drifted" in p for p in compare(tmp_path / "cur", tmp_path / "ref"))

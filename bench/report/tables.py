@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..metrics import METRICS
+
 KEYS = ["backbone", "testset", "model"]
 #: Backbone, model and variant id of the zero-FLOPs MATLAB-bicubic reference rows.
 BICUBIC = "bicubic"
@@ -24,8 +26,8 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
         # patch-weighted means; empty (not 0) when any image lacks the value, e.g. flops_authors for non-paper
         # widths. Every group returns the same keys, or pandas stacks the results into one Series.
         weighted = (lambda col: (g[col] * w).sum(min_count=len(g)) / w.sum() if col in g else np.nan)
-        out = {"images": len(g), "patches": int(w.sum()), "psnr_rgb_db": g["psnr_rgb_db"].mean(),
-               "psnr_y_db": g["psnr_y_db"].mean(), "ssim_rgb": g["ssim_rgb"].mean(),
+        out = {"images": len(g), "patches": int(w.sum()),
+               **{m.column: g[m.column].agg(m.average) for m in METRICS.values() if m.column in g},
                "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
                "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
                "mean_max_prob": weighted("mean_max_prob")}
