@@ -8,8 +8,9 @@ recipes) reads these specs *from the source* (``ast.literal_eval`` of the ``SPEC
 test keeps the two readings equal.
 
 Adding a backbone: one model file with its ``SPEC`` and ``@register(infer_kwargs=…)`` constructor, plus its name
-in :data:`BACKBONE_MODULES`. Backbones outside this package: list their importable module names in the
-environment variable ``CLASSSR_BENCH_BACKBONES`` (comma-separated), e.g. for a research fork or a test.
+in :data:`BACKBONE_MODULES`. Models outside this package (a backbone, a classifier): list their importable module
+names in the environment variable ``CLASSSR_BENCH_PLUGINS`` (comma-separated); ``bench.models`` imports them, and
+those defining ``SPEC`` are backbones.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 #: The backbones of this package, in the paper's Table 1 order (one line per backbone).
 BACKBONE_MODULES = ("fsrcnn", "carn", "srresnet", "rcan")
-EXTRA_ENV = "CLASSSR_BENCH_BACKBONES"
+PLUGINS_ENV = "CLASSSR_BENCH_PLUGINS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,9 +51,16 @@ class BackboneSpec:
         return " × ".join(f"{v} {k}" for k, v in depth.items()) or "fixed"
 
 
+def builtin_modules() -> tuple[str, ...]:
+    return tuple(f"bench.models.{m}" for m in BACKBONE_MODULES)
+
+
+def plugin_modules() -> tuple[str, ...]:
+    return tuple(m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip())
+
+
 def modules() -> tuple[str, ...]:
-    extra = tuple(m.strip() for m in os.environ.get(EXTRA_ENV, "").split(",") if m.strip())
-    return tuple(f"bench.models.{m}" for m in BACKBONE_MODULES) + extra
+    return builtin_modules() + plugin_modules()
 
 
 def _source(module: str) -> Path:
@@ -60,12 +68,13 @@ def _source(module: str) -> Path:
         return Path(__file__).parent / "models" / (module.rsplit(".", 1)[1] + ".py")
     found = importlib.util.find_spec(module)
     if found is None or not found.origin:
-        raise ModuleNotFoundError(f"backbone module {module!r} (from {EXTRA_ENV}) not found on the Python path")
+        raise ModuleNotFoundError(f"model module {module!r} (from {PLUGINS_ENV}) not found on the Python path")
     return Path(found.origin)
 
 
-def read_spec(module: str) -> BackboneSpec:
-    """The ``SPEC = BackboneSpec(...)`` of a module, read from its source without importing it."""
+def read_spec(module: str, *, required: bool = True) -> BackboneSpec | None:
+    """The ``SPEC = BackboneSpec(...)`` of a module, read from its source without importing it (None if the
+    module has none and ``required`` is false: a plugin that is not a backbone, e.g. a classifier)."""
     path = _source(module)
     for node in ast.parse(path.read_text(), filename=str(path)).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SPEC" for t in node.targets):
@@ -76,14 +85,18 @@ def read_spec(module: str) -> BackboneSpec:
             except ValueError as e:
                 raise ValueError(f"{path}: SPEC arguments must be literals (numbers, strings, tuples, dicts): {e}"
                                  ) from None
-    raise ValueError(f"{path}: a backbone module must define SPEC = BackboneSpec(...)")
+    if required:
+        raise ValueError(f"{path}: a backbone module must define SPEC = BackboneSpec(...)")
+    return None
 
 
 @functools.cache
 def _specs(mods: tuple[str, ...]) -> dict[str, BackboneSpec]:
     specs = {}
     for module in mods:
-        spec = read_spec(module)
+        spec = read_spec(module, required=module in builtin_modules())
+        if spec is None:
+            continue
         if spec.name in specs:
             raise KeyError(f"backbone {spec.name!r} declared twice ({module})")
         specs[spec.name] = spec

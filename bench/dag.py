@@ -221,6 +221,12 @@ class Plan:
         v = self._variant(backbone, model)
         return f"classsr_{backbone}", self.variant_model(backbone, model, v.final_stage)
 
+    def evaluated_classifier(self, backbone: str, model: str) -> str:
+        """Registry name of the classifier of an evaluated ClassSR model ("classifier": the paper's)."""
+        if model == "original" or self.profile.official.folder:
+            return "classifier"
+        return self._variant(backbone, model).profile.train.backbones[backbone].classifier or "classifier"
+
     # ---- targets
     def evaluations(self) -> list[Path]:
         """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O and ClassSR."""

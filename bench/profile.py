@@ -112,6 +112,7 @@ class BackboneConfig:
     widths: tuple[int, ...] | None = None
     blocks: int | None = None
     groups: int | None = None
+    classifier: str | None = None  # registry name of the Class-Module (None: the paper's)
     stages: dict[str, StageConfig] = field(default_factory=dict)  # per-backbone overrides, over train.stages
 
     def __post_init__(self):

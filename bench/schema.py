@@ -73,6 +73,8 @@ DOCS = {
     "BackboneConfig.widths": "Branch widths, simple to hard; the last is the original (-O) network.",
     "BackboneConfig.blocks": "Residual blocks (SRResNet 16, RCAN 20 per group); fewer = demo reduction.",
     "BackboneConfig.groups": "RCAN residual groups (paper 10); fewer = demo reduction.",
+    "BackboneConfig.classifier": "Registry name of the ClassSR classifier (null = the paper's Class-Module); "
+                                 "a new classifier is one model file plus this line.",
     "BackboneConfig.stages": "Per-backbone overrides of the stage recipes, applied over train.stages.",
     "StageConfig.iterations": "Training iterations.",
     "StageConfig.batch_size": "Sub-images per iteration.",

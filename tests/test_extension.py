@@ -49,7 +49,7 @@ def toy(*, width: int = 8, scale: int = 4) -> Toy:
 
 
 def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
-    """The toy module below is the whole change (its name in CLASSSR_BENCH_BACKBONES stands for the line in
+    """The toy module below is the whole change (its name in CLASSSR_BENCH_PLUGINS stands for the line in
     bench.backbones.BACKBONE_MODULES): planning, training, evaluation, FLOPs, latency and report all follow."""
     (tmp_path / "toy_backbone.py").write_text(TOY_BACKBONE)
     raw = yaml.safe_load((ROOT / "configs" / "ci.yaml").read_text())
@@ -59,7 +59,7 @@ def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
     raw["perf"] = {"crop": "32x64", "repeats": 1, "warmup": 0, "batch_size": 8, "modes": ["batched"]}
     raw["train"]["snapshot_every"] = 0
     (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
-    env = {**os.environ, "CLASSSR_BENCH_BACKBONES": "toy_backbone",
+    env = {**os.environ, "CLASSSR_BENCH_PLUGINS": "toy_backbone",
            "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(tmp_path),
                              "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "toy.yaml")],
@@ -150,3 +150,54 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
     assert "the reference lacks metric column(s) ['mae_255']" in compare(tmp_path / "cur", tmp_path / "ref")[0]
     summary.assign(mae_255=[2.0, 4.5]).to_csv(tmp_path / "ref" / "summary.csv", index=False)
     assert any("mae_255 drifted" in p for p in compare(tmp_path / "cur", tmp_path / "ref"))
+
+
+TINY_CLASSIFIER = '''"""A different Class-Module in one file: a pooled 1x1 conv head."""
+import torch.nn.functional as F
+from torch import nn
+
+from bench.models.registry import register
+
+
+class TinyClassifier(nn.Module):
+    def __init__(self, *, num_classes: int):
+        super().__init__()
+        self.head = nn.Conv2d(3, num_classes, 1)
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(self.head(x), 1).flatten(1)
+
+
+@register
+def tiny_classifier(*, num_classes: int = 3) -> TinyClassifier:
+    return TinyClassifier(num_classes=num_classes)
+'''
+
+
+def test_a_new_classifier_is_one_file_and_a_config_line(tmp_path, monkeypatch, prepared):
+    """Trained as the Class-Module of ClassSR-FSRCNN by one profile line, saved, and loaded for evaluation."""
+    from bench.dag import Plan
+    from bench.models import REGISTRY, import_plugins, load_official
+    from bench.profile import load_profile
+    from bench.train.run import resolve
+    from bench.train.trainer import train
+
+    (tmp_path / "tiny_classifier.py").write_text(TINY_CLASSIFIER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("CLASSSR_BENCH_PLUGINS", "tiny_classifier")
+    try:
+        import_plugins()
+        raw, data = prepared
+        stage = {"iterations": 1, "batch_size": 4, "periods": [1], "restarts": [], "restart_weights": []}
+        profile = load_profile(None, {**raw, "train": {**raw["train"], "stages": {"classsr": stage}, "backbones": {
+            "fsrcnn": {"widths": [4, 8, 12], "classifier": "tiny_classifier"}}}})
+        cfg = resolve(profile, "classsr", "fsrcnn", data_dir=str(data))
+        assert cfg.model_kwargs == {"classifier": "tiny_classifier"}
+        model = load_official("classsr_fsrcnn", train(cfg, tmp_path / "run"), classifier="tiny_classifier")
+        assert type(model.classifier).__name__ == "TinyClassifier" and model.widths == (4, 8, 12)
+        assert Plan(profile).evaluated_classifier("fsrcnn", "classsr") == "tiny_classifier"
+        # the paper's runs keep their configuration digests: the default classifier is not written into them
+        assert "classifier" not in resolve(load_profile(None, raw), "classsr", "fsrcnn", data_dir="d").model_kwargs
+    finally:
+        REGISTRY.pop("tiny_classifier", None)
+        sys.modules.pop("tiny_classifier", None)

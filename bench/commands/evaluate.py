@@ -24,6 +24,8 @@ from .common import limit_threads
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="checkpoint (authors' key format); not used with --arch bicubic")
     parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn, or bicubic")
+    parser.add_argument("--classifier", default="classifier",
+                        help="registry name of a ClassSR model's classifier (default: the paper's Class-Module)")
     parser.add_argument("--backbone", help="backbone column (default: --arch)")
     parser.add_argument("--id", help="model id in the tables: original or a variant id (default: --arch)")
     parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.model:
             raise ValueError(f"--arch {args.arch} needs --model (a checkpoint in the authors' key format)")
         device = pick_device(args.device)
-        model = load_official(args.arch, args.model, scale=args.scale).to(device)
+        classifier = {"classifier": args.classifier} if args.arch.startswith("classsr") else {}
+        model = load_official(args.arch, args.model, scale=args.scale, **classifier).to(device)
         df = evaluate(model, backbone=args.backbone or args.arch, model_id=args.id or args.arch,
                       testset=args.testset, batch_size=args.batch_size, coverage=args.coverage,
                       routing_out=args.routing, sample_out=args.sample)

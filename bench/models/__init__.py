@@ -12,8 +12,15 @@ from .classsr import ClassSR, Routed
 from .official import CheckpointError, export_official, load_official
 from .registry import BACKBONES, REGISTRY, build
 
-for _module in backbones.modules():  # the explicit list of backbone modules (no folder scanning)
-    importlib.import_module(_module)
+
+def import_plugins() -> None:
+    """Import the backbone modules and the ``CLASSSR_BENCH_PLUGINS`` modules (an explicit list, no folder
+    scanning); modules already imported are not imported again."""
+    for module in backbones.modules():
+        importlib.import_module(module)
+
+
+import_plugins()
 
 #: Branch widths of the paper per backbone (simple → hard; the last is the "-O" network), from the specs.
 PAPER_WIDTHS = backbones.paper_widths()

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..backbones import spec
-from .classifier import Classifier
 from .common import check_rgb_batch, check_scale
 from .registry import BACKBONES, build, register
 
@@ -35,14 +34,17 @@ class Routed:
 
 
 class ClassSR(nn.Module):
-    def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, **branch_kwargs):
+    def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, classifier: str = "classifier",
+                 **branch_kwargs):
         super().__init__()
         if backbone not in BACKBONES:
             raise KeyError(f"unknown ClassSR backbone {backbone!r}; known: {', '.join(BACKBONES)}")
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence of at least 2 branch widths, got {widths!r}")
         self.backbone, self.widths, self.scale = backbone, tuple(widths), check_scale(scale)
-        self.classifier = Classifier(num_classes=len(self.widths))
+        # any registered classifier taking num_classes (the paper's Class-Module by default)
+        self.classifier_name = classifier
+        self.classifier = build(classifier, num_classes=len(self.widths))
         self.branches = nn.ModuleList(build(backbone, width=w, scale=scale, **branch_kwargs) for w in self.widths)
 
     @property
@@ -93,8 +95,10 @@ class ClassSR(nn.Module):
 
 
 @register
-def classsr(*, backbone: str, widths: Sequence[int] | None = None, scale: int = 4, **branch_kwargs) -> ClassSR:
-    """ClassSR over any registered backbone; ``widths`` default to the paper's (its ``BackboneSpec``), depth
-    kwargs to the backbone constructor's. ``classsr_<backbone>`` (the authors' model names) are aliases."""
+def classsr(*, backbone: str, widths: Sequence[int] | None = None, scale: int = 4, classifier: str = "classifier",
+            **branch_kwargs) -> ClassSR:
+    """ClassSR over any registered backbone and classifier; ``widths`` default to the paper's (its
+    ``BackboneSpec``), depth kwargs to the backbone constructor's. ``classsr_<backbone>`` (the authors' model
+    names) are aliases."""
     return ClassSR(backbone=backbone, widths=spec(backbone).paper_widths if widths is None else widths,
-                   scale=scale, **branch_kwargs)
+                   scale=scale, classifier=classifier, **branch_kwargs)

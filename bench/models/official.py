@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .classsr import ClassSR
-from .common import CheckpointError, check_tensor_values, load_torch_file, shape_of
+from .common import CheckpointError, check_tensor_values, load_torch_file
 from .registry import BACKBONES, INFER_KWARGS, build
 
 _NET_KEY = re.compile(r"^net(\d+)\.")
@@ -59,13 +59,14 @@ def load_official(name: str, source, **overrides) -> nn.Module:
 
 
 def _classsr_kwargs(backbone: str, state: dict) -> dict:
-    n_classes = shape_of(state, "classifier.lastOut.weight", f"classsr_{backbone}")[0]
+    # one class per branch: net1 … netM (the classifier's own keys depend on which classifier it is)
+    found = sorted({int(m.group(1)) for m in map(_NET_KEY.match, state) if m})
+    if not found or found != list(range(1, len(found) + 1)):
+        raise CheckpointError(f"not a classsr_{backbone} checkpoint: expected branches net1 … netM, found "
+                              f"{[f'net{k}' for k in found] or 'none'}")
     branches = []
-    for k in range(1, n_classes + 1):
+    for k in found:
         sub = {key[len(f"net{k}."):]: v for key, v in state.items() if key.startswith(f"net{k}.")}
-        if not sub:
-            raise CheckpointError(f"not a classsr_{backbone} checkpoint: the classifier has {n_classes} outputs "
-                                  f"but there are no net{k}.* keys")
         branches.append(INFER_KWARGS[backbone](sub))
     shared = {key: v for key, v in branches[0].items() if key != "width"}
     for k, kw in enumerate(branches[1:], start=2):

@@ -39,7 +39,7 @@ class RunConfig:
     l1_weight: float = 1.0
     class_weight: float = 0.0
     average_weight: float = 0.0
-    model_kwargs: dict[str, int] | None = None
+    model_kwargs: dict[str, int | str] | None = None  # depth kwargs; ClassSR stages also a non-default classifier
     scale: int = 4
     classes_csv: str | None = None
     class_id: int | None = None
@@ -76,6 +76,12 @@ class RunConfig:
         return from_dict(cls, read_yaml(path), "run")
 
 
+def _model_kwargs(bb, stage: str) -> dict:
+    # the classifier only where there is one, and only when not the paper's: other runs keep their digests
+    classifier = {"classifier": bb.classifier} if bb.classifier and stage in ("classsr", "joint") else {}
+    return {**bb.model_kwargs(), **classifier}
+
+
 def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, classes_csv: str | None = None,
             class_id: int | None = None, init: tuple[str, ...] = ()) -> RunConfig:
     """The run of ``stage`` for ``backbone`` under ``profile`` (reference runs always use MSRResNet)."""
@@ -105,7 +111,7 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
         raise ValueError(f"train.stages.{stage} ({name}): {e} — override periods, restarts and restart_weights "
                          "together") from None
     return RunConfig(stage=stage, backbone=name, widths=tuple(widths), data_dir=str(data_dir),
-                     model_kwargs=bb.model_kwargs(), scale=profile.data.scale, classes_csv=classes_csv,
+                     model_kwargs=_model_kwargs(bb, stage), scale=profile.data.scale, classes_csv=classes_csv,
                      class_id=class_id if stage == "branch" and train.branch_data == "class" else None,
                      init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
                      channels_last=train.channels_last,

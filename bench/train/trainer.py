@@ -60,7 +60,9 @@ def build_model(cfg: RunConfig) -> nn.Module:
         name = f"classsr_{cfg.backbone}"
         model = build(name, widths=list(cfg.widths), **kwargs)
         if cfg.stage == "joint":
-            _copy(load_official(name, _one(cfg.init, "a ClassSR checkpoint"), scale=cfg.scale), model, name)
+            classifier = {k: v for k, v in kwargs.items() if k == "classifier"}
+            _copy(load_official(name, _one(cfg.init, "a ClassSR checkpoint"), scale=cfg.scale, **classifier),
+                  model, name)
         elif cfg.init:
             if len(cfg.init) != len(cfg.widths):
                 raise ValueError(f"classsr needs one pretrained file per branch ({len(cfg.widths)}), got "

@@ -120,6 +120,10 @@ def evaluated_arch(wildcards):
     return PLAN.evaluated_model(wildcards.backbone, wildcards.model)[0]
 
 
+def evaluated_classifier(wildcards):
+    return PLAN.evaluated_classifier(wildcards.backbone, wildcards.model)
+
+
 def evaluate_params():
     return {"py": PY, "scale": PLAN.profile.data.scale, "batch": PLAN.profile.evaluate.batch_size,
             "coverage": PLAN.profile.evaluate.coverage,

@@ -16,9 +16,11 @@ rule evaluate:
     params:
         **evaluate_params(),
         arch=evaluated_arch,
+        classifier=evaluated_classifier,
         testset=f"{PLAN.data_dir}/test/{{testset}}",
     shell:
-        "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --backbone {wildcards.backbone}"
+        "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --classifier {params.classifier}"
+        " --backbone {wildcards.backbone}"
         " --id {wildcards.model} --testset {params.testset} --out {output.csv} --routing {output.routing}"
         " --sample {output.sample} --batch-size {params.batch} --coverage {params.coverage}"
         " --scale {params.scale} --device {params.device}"
