@@ -1,21 +1,12 @@
 """The job plan of a profile: every output path of the Snakemake DAG and the exact configuration of each job.
 
 The workflow's rules only ask this module (through ``workflow/rules/common.smk``) for paths and job
-configurations, so the DAG's logic is plain, tested Python. Paths encode the DAG (under ``results/<name>/``):
-
-    data/manifest.sha256                                  prepared data
-    runs/reference/model.pth                              stage 0 (unless split.reference_checkpoint)
-    runs/split_m{M}/classes.csv                           class split into M classes
-    runs/{backbone}/branches_{tag}/branch{k}/model.pth    branch k (tag = widths + branch data; shared by variants)
-    runs/{backbone}/baseline_w{W}/model.pth               the "-O" network of width W
-    runs/{backbone}/{variant}/{classsr|joint}/model.pth   ClassSR of a variant (main variant id: "classsr")
-    eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: "original" or a variant)
-    eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference of a test set (0 FLOPs)
-    eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
-    eval/summary.csv, tables/*, figures/*                 report
+configurations, so the DAG's logic is plain, tested Python; the paths themselves are spelled once, in
+``bench.layout``. Nothing here imports torch.
 
 A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; it transforms the profile
-(widths and so M, loss weights, joint fine-tuning, branch data) and shares every run it does not change.
+(widths and so M, loss weights, joint fine-tuning, branch data, any train.* override) and shares every run it
+does not change.
 """
 from __future__ import annotations
 
@@ -26,6 +17,7 @@ from pathlib import Path
 
 from .backbones import spec
 from .config import ConfigError, from_dict, merge, nested, to_dict
+from .layout import Layout
 from .profile import AblationConfig, Profile, SplitConfig
 from .train.run import RunConfig, resolve
 
@@ -79,9 +71,8 @@ class Plan:
     def __init__(self, profile: Profile, root: str | Path | None = None, *, data_dir: str | Path | None = None,
                  runs_dir: str | Path | None = None):
         self.profile = profile
-        self.root = Path(root) if root else Path("results") / profile.name
-        self.data_dir = Path(data_dir) if data_dir else self.root / "data"
-        self.runs = Path(runs_dir) if runs_dir else self.root / "runs"
+        self.layout = Layout(profile.name, root=root, data=data_dir, runs=runs_dir)
+        self.root, self.data_dir, self.runs = self.layout.root, self.layout.data, self.layout.runs
         self.variants: dict[tuple[str, str], Variant] = {}
         for b in profile.train.backbones:
             self.variants[(b, MAIN)] = Variant(b, MAIN, profile)
@@ -130,37 +121,57 @@ class Plan:
         """The class table the branch runs of ``tag`` train on."""
         return self.classes(len(self._by_tag(backbone, tag).widths))
 
-    # ---- paths
+    # ---- paths (patterns in bench.layout)
     def reference_model(self) -> Path:
         if self.profile.split.reference_checkpoint:
             return Path(self.profile.split.reference_checkpoint)
-        return self.runs / "reference" / "model.pth"
+        return self.layout.path("reference_model")
 
     def split_profile(self, m: int) -> Profile:
         """The profile with its split set for ``m`` classes (ablations that change the number of branches)."""
         return dataclasses.replace(self.profile, split=split_with_classes(self.profile.split, m, who=f"split_m{m}"))
 
     def classes(self, m: int) -> Path:
-        return self.runs / f"split_m{m}" / "classes.csv"
+        return self.layout.path("classes", m=m)
 
     def branch_model(self, backbone: str, tag: str, k: int) -> Path:
-        return self.runs / backbone / f"branches_{tag}" / f"branch{k}" / "model.pth"
+        return self.layout.path("branch_model", backbone=backbone, tag=tag, k=k)
 
     def baseline_model(self, backbone: str, width: int) -> Path:
-        return self.runs / backbone / f"baseline_w{width}" / "model.pth"
+        return self.layout.path("baseline_model", backbone=backbone, width=width)
 
     def variant_model(self, backbone: str, variant: str, stage: str) -> Path:
-        return self.runs / backbone / variant / stage / "model.pth"
+        return self.layout.path("variant_model", backbone=backbone, variant=variant, stage=stage)
 
-    def evaluation(self, testset: str, backbone: str, model: str) -> Path:
-        return self.root / "eval" / testset / backbone / f"{model}.csv"
+    def testset(self, testset: str) -> Path:
+        return self.layout.path("testset", testset=testset)
+
+    def evaluation(self, testset: str, backbone: str, model: str, kind: str = "evaluation") -> Path:
+        """The per-image CSV of an evaluation (``kind`` routing or sample: its other outputs)."""
+        return self.layout.path(kind, testset=testset, backbone=backbone, model=model)
 
     def bicubic_evaluation(self, testset: str) -> Path:
         """The zero-FLOPs MATLAB-bicubic reference of a test set (one level up: it belongs to no backbone)."""
-        return self.root / "eval" / testset / "bicubic.csv"
+        return self.layout.path("bicubic", testset=testset)
 
     def curve(self, testset: str, backbone: str) -> Path:
-        return self.root / "eval" / testset / backbone / "original.curve.csv"
+        return self.layout.path("curve", testset=testset, backbone=backbone)
+
+    def class_maps(self) -> list[tuple[str, Path, Path]]:
+        """(test set, routing CSV, SR sample) of the class-map figure per test set: the main ClassSR of FSRCNN
+        (the paper's Fig. 1), else of the first backbone."""
+        backbones = sorted(self.profile.train.backbones, key=lambda b: b != "fsrcnn")
+        if not backbones:
+            return []
+        b = backbones[0]
+        return [(t.name, self.evaluation(t.name, b, MAIN, "routing"), self.evaluation(t.name, b, MAIN, "sample"))
+                for t in self.profile.data.test_sets]
+
+    def train_logs(self) -> list[Path]:
+        """The stage-2 training logs of every trained ClassSR variant (the report's training-curve figure)."""
+        if self.profile.official.folder:
+            return []
+        return [self.layout.path("train_log", backbone=b, variant=v, stage="classsr") for b, v in self.variants]
 
     # ---- job configurations
     def _variant(self, backbone: str, variant: str) -> Variant:

@@ -22,6 +22,7 @@ from torch import nn
 from . import flops
 from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
+from .layout import data_of_testset
 from .metrics import scores
 from .backbones import spec
 from .models import ClassSR
@@ -77,7 +78,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
 def testset_pairs(testset: Path):
     """(name, LR path, HR path) of a prepared test set; paths in pairs.csv are relative to the data folder."""
     pairs = pd.read_csv(testset / "pairs.csv")
-    root = testset.parents[1]
+    root = data_of_testset(testset)
     return [(p.name, root / p.lr, root / p.hr) for p in pairs.itertuples()]
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from . import split
 from .dag import Plan, Variant
 from .data.subimages import SubImages
+from .layout import train_index
 from .models import load_official
 from .profile import Profile
 from .train.trainer import pick_device, train
@@ -21,7 +22,7 @@ def class_split(profile: Profile, data_dir: Path, reference: Path, out: Path) ->
     """Per-sub-image PSNR of the reference MSRResNet and the class table (``split.thresholds``)."""
     if out.is_file():
         return pd.read_csv(out)
-    index = pd.read_csv(data_dir / "train" / "subimages.csv")
+    index = pd.read_csv(train_index(data_dir))
     model = load_official("srresnet", reference, scale=profile.data.scale)
     psnr = split.reference_psnr(model, SubImages(data_dir, index, scale=profile.data.scale),
                                 batch_size=profile.split.batch_size, device=str(pick_device(profile.train.device)))
@@ -53,7 +54,7 @@ def _once(cfg, path: Path, done: set[Path]) -> Path:
 
 def run_all(plan: Plan) -> dict[str, Path]:
     """Reference net, class split(s) and every variant's runs, in dependency order."""
-    if not (plan.data_dir / "manifest.sha256").is_file():
+    if not plan.layout.path("manifest").is_file():
         raise FileNotFoundError(f"{plan.data_dir} is not a prepared data folder: run `python -m bench prepare` "
                                 "first")
     reference = plan.reference_model()

@@ -147,7 +147,8 @@ def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
     assert len(missing) == 10 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)
     assert any(m.endswith("embedded/bicubic.csv") for m in missing)
     assert main(["report", "--summary", str(tmp_path / "eval" / "summary.csv"), "--paper",
-                 str(ROOT / "results" / "paper" / "table1.csv"), "--out", str(tmp_path)]) == 0
+                 str(ROOT / "results" / "paper" / "table1.csv"), "--missing", str(tmp_path / "eval" / "missing.csv"),
+                 "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "missing evaluations" in out and "classsr.csv" in out
     assert (tmp_path / "tables" / "table1.md").is_file()

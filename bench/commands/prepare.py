@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..data.manifest import check_manifest, patch_counts
 from ..data.prepare import prepare
+from ..layout import DATA_SUMMARY
 from .common import add_profile_arguments, plan_from
 
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         return verify(plan.data_dir)
     prepare(plan.profile.data, plan.data_dir, force=args.force)
-    print(pd.read_csv(plan.data_dir / "summary.csv").to_string(index=False))
+    print(pd.read_csv(plan.data_dir / DATA_SUMMARY).to_string(index=False))
     print(f"prepared data in {plan.data_dir}")
     return 0
 

@@ -1,7 +1,8 @@
 """Render Table 1, the ablation table and the figures from stored CSVs only (this verb never imports torch).
 
-Reads the evaluation summary, the paper's Table 1 (results/paper/table1.csv), the runs' train_log.csv files and the
-stored routing/sample files; writes tables/ and figures/ under --out. Whatever is missing is listed, not fatal.
+Reads the evaluation summary, the paper's Table 1 (results/paper/table1.csv), the learning-curve CSVs, the ClassSR
+runs' train_log.csv files and the routing/sample files of the class maps — all given as arguments (the workflow
+declares them as the rule's inputs); writes tables/ and figures/ under --out.
 """
 from __future__ import annotations
 
@@ -36,7 +37,12 @@ LEARNING_CAPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
+    parser.add_argument("--missing", help="CSV of the evaluations summarize did not find (listed, not fatal)")
     parser.add_argument("--curves", nargs="*", default=[], help="learning-curve CSVs of python -m bench curve")
+    parser.add_argument("--train-logs", nargs="*", default=[],
+                        help="train_log.csv of ClassSR runs (<runs>/<backbone>/<variant>/classsr/train_log.csv)")
+    parser.add_argument("--class-map", nargs=3, action="append", default=[], metavar=("TESTSET", "ROUTING", "SAMPLE"),
+                        help="routing CSV and SR sample PNG of the class-map figure of a test set (repeatable)")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
@@ -72,29 +78,18 @@ def run(args: argparse.Namespace) -> int:
         figures.class_distribution(rows, out / "figures" / "class_distribution.png")
     else:
         skipped.append("class_distribution.png (no ClassSR evaluation)")
-    _class_maps(summary, out)
-    _curves(out)
+    for testset, routing, sample in args.class_map:
+        if Path(routing).is_file() and Path(sample).is_file():
+            figures.class_map(Path(sample), Path(routing), out / "figures" / f"classmap_{testset}.png")
+    _curves(args.train_logs, out)
     if args.curves:
         _learning_curves(args.curves, summary, out, note)
     for name in skipped:
         print(f"not rendered: {name}")
-    missing = out / "eval" / "missing.csv"
-    if missing.is_file() and len(pd.read_csv(missing)):
-        print(f"missing evaluations (rendered without them):\n{pd.read_csv(missing).to_string(index=False)}")
+    if args.missing and Path(args.missing).is_file() and len(pd.read_csv(args.missing)):
+        print(f"missing evaluations (rendered without them):\n{pd.read_csv(args.missing).to_string(index=False)}")
     print(t1[["backbone", "testset", "variant", "psnr_db", "flops_paper", "flops_pct", "flag"]].to_string(index=False))
     return 0
-
-
-def _class_maps(summary: pd.DataFrame, out: Path) -> None:
-    # FSRCNN first: the paper's Fig. 1 shows ClassSR-FSRCNN.
-    backbones = sorted(summary["backbone"].unique(), key=lambda b: (b != "fsrcnn", b))
-    for testset in summary["testset"].unique():
-        for backbone in backbones:
-            base = out / "eval" / testset / backbone
-            if (base / "classsr.routing.csv").is_file() and (base / "classsr.sample.png").is_file():
-                figures.class_map(base / "classsr.sample.png", base / "classsr.routing.csv",
-                                  out / "figures" / f"classmap_{testset}.png")
-                break
 
 
 def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
@@ -106,8 +101,8 @@ def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: s
                                LEARNING_CAPTION + note)
 
 
-def _curves(out: Path) -> None:
-    logs = {str(p.parent.relative_to(out / "runs")): pd.read_csv(p)
-            for p in sorted((out / "runs").glob("*/*/classsr/train_log.csv"))}
+def _curves(paths: list[str], out: Path) -> None:
+    # a run is named by its folders: <backbone>/<variant>/classsr/train_log.csv
+    logs = {"/".join(Path(p).parts[-4:-1]): pd.read_csv(p) for p in paths if Path(p).is_file()}
     if logs:
         figures.training_curves(logs, out / "figures" / "training_curves.png")

@@ -22,6 +22,7 @@ from .common import add_profile_arguments, plan_from
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument("--out", help="summary CSV (default: results/<name>/eval/summary.csv)")
+    parser.add_argument("--missing", help="CSV listing the evaluations not found (default: eval/missing.csv)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     summary = pd.concat([pd.read_csv(p) for p in found], ignore_index=True).assign(
         profile=plan.profile.name, config_hash=digest, scale_note=scale_note(plan.profile),
         **{k: v for k, v in provenance().items() if k != "device"})  # device: recorded by each evaluation
-    out = Path(args.out) if args.out else plan.root / "eval" / "summary.csv"
+    out = Path(args.out) if args.out else plan.layout.path("summary")
     write_atomic(out, lambda tmp: summary.to_csv(tmp, index=False))
-    write_atomic(out.with_name("missing.csv"),
+    write_atomic(Path(args.missing) if args.missing else plan.layout.path("missing"),
                  lambda tmp: pd.DataFrame({"missing": [str(p) for p in missing]}).to_csv(tmp, index=False))
     print(f"{len(found)} evaluations merged into {out}; {len(missing)} missing")
     return 0

@@ -8,7 +8,7 @@ import pandas as pd
 from PIL import Image
 
 
-MANIFEST = "manifest.sha256"
+from ..layout import MANIFEST
 #: LR sub-images at 32/28 of the authors' processed test sets (ARM test logs; spec §7).
 KNOWN_PATCH_COUNTS = {"test2k": 12_320, "test4k": 51_040, "test8k": 296_412}
 

@@ -24,7 +24,8 @@ from ..images import write_image
 from ..profile import DataConfig, TestSetConfig
 from ..resize import bicubic_degrade, imresize
 from . import sources
-from .manifest import MANIFEST, write_manifest
+from ..layout import DATA_SUMMARY, MANIFEST, testset_dir, train_index
+from .manifest import write_manifest
 
 DATA_CONFIG = "data_config.json"
 
@@ -88,7 +89,7 @@ def prepare_train(cfg: DataConfig, out: Path) -> tuple[pd.DataFrame, list[str]]:
     if not rows:
         raise ValueError("no training sub-image at all: every image is smaller than one HR sub-image")
     index = pd.DataFrame(rows, columns=["image", "y", "x", "size"])
-    index.to_csv(out / "train" / "subimages.csv", index=False)
+    index.to_csv(train_index(out), index=False)
     return index, skipped
 
 
@@ -113,7 +114,7 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
                              "lr": [str(lr.resolve()) for _, lr in pairs]})
     rows = []
     for sub in ("HR", "LR"):
-        (out / "test" / t.name / sub / f"X{scale}").mkdir(parents=True, exist_ok=True)
+        (testset_dir(out, t.name) / sub / f"X{scale}").mkdir(parents=True, exist_ok=True)
     for ref in test_refs(t):
         img = ref.load()
         hr, lr = bicubic_degrade(img if t.downscale == 1 else imresize(img, t.downscale), scale)
@@ -121,7 +122,8 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
             warnings.warn(f"test set {t.name}: skipped {ref.name}, LR {lr.shape[1]}×{lr.shape[0]} < one patch",
                           stacklevel=2)
             continue
-        paths = {k: Path("test") / t.name / k / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
+        # relative to the data folder, so a prepared folder can move
+        paths = {k: testset_dir("", t.name) / k / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
         write_image(out / paths["HR"], hr)  # 16-bit sources stay 16-bit
         write_image(out / paths["LR"], lr)
         rows.append({"name": ref.name, "hr": str(paths["HR"]), "lr": str(paths["LR"])})
@@ -177,10 +179,10 @@ def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
                             "skipped": len(skipped)})
         for t in cfg.test_sets:
             pairs = prepare_test(t, cfg.scale, tmp)
-            (tmp / "test" / t.name).mkdir(parents=True, exist_ok=True)
-            pairs.to_csv(tmp / "test" / t.name / "pairs.csv", index=False)
+            testset_dir(tmp, t.name).mkdir(parents=True, exist_ok=True)
+            pairs.to_csv(testset_dir(tmp, t.name) / "pairs.csv", index=False)
             summary.append({"set": t.name, "images": len(pairs), "subimages": None, "skipped": None})
-        pd.DataFrame(summary).to_csv(tmp / "summary.csv", index=False)
+        pd.DataFrame(summary).to_csv(tmp / DATA_SUMMARY, index=False)
         (tmp / DATA_CONFIG).write_text(json.dumps(recorded_config(cfg), indent=1, sort_keys=True) + "\n")
         write_manifest(tmp)
         if out.exists():

@@ -25,6 +25,7 @@ from torch import nn
 from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ClassSR, build, export_official, load_official
 from ..models.common import load_torch_file
+from ..layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
 from .losses import average_loss, class_loss
@@ -96,7 +97,7 @@ def _copy(src: nn.Module, dst: nn.Module, origin: str) -> None:
 
 def stage_data(cfg: RunConfig) -> SubImages:
     data = Path(cfg.data_dir)
-    index_path = data / "train" / "subimages.csv"
+    index_path = train_index(data)
     if not index_path.is_file():
         raise FileNotFoundError(f"{index_path} missing: run `python -m bench prepare` first")
     index = pd.read_csv(index_path)

@@ -21,9 +21,7 @@ PLAN = Plan(load_profile(None, config))
 check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
 for _backbone, _model in PLAN.variants:  # and so do missing official checkpoints (paper_eval)
     PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
-ROOT = str(PLAN.root)
-LOGS = f"logs/{PLAN.profile.name}"
-TESTSETS = [t.name for t in PLAN.profile.data.test_sets]
+LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/layout.py
 PY = sys.executable
 # Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
 # oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
@@ -45,6 +43,19 @@ wildcard_constraints:
     model="[A-Za-z0-9_]+",
 
 
+def out(name, **fixed):
+    """Output pattern of ``name`` (bench.layout), job wildcards left as {wildcards}."""
+    return LAYOUT.pattern(name, **fixed)
+
+
+def log_of(name, **fixed):
+    return LAYOUT.log(name, ".log", **fixed)
+
+
+def benchmark_of(name, **fixed):
+    return LAYOUT.log(name, ".benchmark.tsv", **fixed)
+
+
 def profile_json(*sections):
     return json.dumps({k: config[k] for k in ("name",) + sections if k in config}, sort_keys=True)
 
@@ -56,11 +67,6 @@ def output_dir(wildcards, output):
 
 def input_dir(wildcards, input):
     return str(Path(input[0]).parent)
-
-
-def output_root(wildcards, output):
-    """results/<profile>: the parent of the report's tables/ output."""
-    return str(Path(output[0]).parent)
 
 
 def summary_profile(wildcards):
@@ -77,7 +83,7 @@ def prepare_params():
 
 
 def manifest():
-    return str(PLAN.data_dir / "manifest.sha256")
+    return str(LAYOUT.path("manifest"))
 
 
 def reference_params():
@@ -126,8 +132,8 @@ def evaluated_classifier(wildcards):
 
 def evaluate_params():
     return {"py": PY, "scale": PLAN.profile.data.scale, "batch": PLAN.profile.evaluate.batch_size,
-            "coverage": PLAN.profile.evaluate.coverage,
-            "device": PLAN.profile.train.device}
+            "coverage": PLAN.profile.evaluate.coverage, "device": PLAN.profile.train.device,
+            "testset": out("testset")}
 
 
 def evaluations():
@@ -156,10 +162,24 @@ def paper_table():
     return str(Path(workflow.basedir) / "results" / "paper" / "table1.csv")
 
 
-def latency_outputs():
-    return {"csv": f"{ROOT}/perf/latency.csv", "md": f"{ROOT}/perf/latency.md",
-            "png": f"{ROOT}/perf/latency_time_vs_flops.png"}
+def report_inputs():
+    """Everything the report reads, declared as its inputs: the summary, the paper's table, learning curves,
+    training logs and the routing/sample files of the class-map figures."""
+    maps = PLAN.class_maps()
+    return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(), "curves": learning_curves(),
+            "train_logs": [str(p) for p in PLAN.train_logs()],
+            "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)]}
+
+
+def report_params():
+    maps = [a for testset, routing, sample in PLAN.class_maps() for a in ("--class-map", testset, routing, sample)]
+    return {"py": PY, "out": results_root, "maps": shlex.join(map(str, maps))}
+
+
+def results_root(wildcards, output):
+    """results/<profile>: the parent of the report's tables/ output."""
+    return str(Path(output.tables).parent)
 
 
 def report_outputs():
-    return [f"{ROOT}/tables", f"{ROOT}/figures", f"{ROOT}/flops/flops.csv", *latency_outputs().values()]
+    return [out(n) for n in ("tables", "figures", "flops", "latency_csv", "latency_md", "latency_png")]

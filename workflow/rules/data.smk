@@ -2,9 +2,9 @@ rule prepare:
     output:
         manifest(),
     log:
-        f"{LOGS}/data/prepare.log",
+        log_of("manifest"),
     benchmark:
-        f"{LOGS}/data/prepare.benchmark.tsv"
+        benchmark_of("manifest")
     conda:
         "../envs/bench.yaml"
     params:

@@ -3,13 +3,13 @@ rule evaluate:
         manifest(),
         model=evaluated_checkpoint,
     output:
-        csv=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.csv",
-        routing=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.routing.csv",
-        sample=f"{ROOT}/eval/{{testset}}/{{backbone}}/{{model}}.sample.png",
+        csv=out("evaluation"),
+        routing=out("routing"),
+        sample=out("sample"),
     log:
-        f"{LOGS}/eval/{{testset}}/{{backbone}}/{{model}}.log",
+        log_of("evaluation"),
     benchmark:
-        f"{LOGS}/eval/{{testset}}/{{backbone}}/{{model}}.benchmark.tsv"
+        benchmark_of("evaluation")
     threads: HEAVY
     conda:
         "../envs/bench.yaml"
@@ -17,7 +17,6 @@ rule evaluate:
         **evaluate_params(),
         arch=evaluated_arch,
         classifier=evaluated_classifier,
-        testset=f"{PLAN.data_dir}/test/{{testset}}",
     shell:
         "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --classifier {params.classifier}"
         " --backbone {wildcards.backbone}"
@@ -31,16 +30,15 @@ rule evaluate_bicubic:
     input:
         manifest(),
     output:
-        f"{ROOT}/eval/{{testset}}/bicubic.csv",
+        out("bicubic"),
     log:
-        f"{LOGS}/eval/{{testset}}/bicubic.log",
+        log_of("bicubic"),
     benchmark:
-        f"{LOGS}/eval/{{testset}}/bicubic.benchmark.tsv"
+        benchmark_of("bicubic")
     conda:
         "../envs/bench.yaml"
     params:
         **evaluate_params(),
-        testset=f"{PLAN.data_dir}/test/{{testset}}",
     shell:
         "{params.py} -m bench evaluate --arch bicubic --testset {params.testset} --out {output}"
         " --coverage {params.coverage} --scale {params.scale} > {log} 2>&1"
@@ -51,18 +49,17 @@ rule learning_curve:
         manifest(),
         model=curve_checkpoint,
     output:
-        f"{ROOT}/eval/{{testset}}/{{backbone}}/original.curve.csv",
+        out("curve"),
     log:
-        f"{LOGS}/eval/{{testset}}/{{backbone}}/original.curve.log",
+        log_of("curve"),
     benchmark:
-        f"{LOGS}/eval/{{testset}}/{{backbone}}/original.curve.benchmark.tsv"
+        benchmark_of("curve")
     threads: HEAVY
     conda:
         "../envs/bench.yaml"
     params:
         **evaluate_params(),
         run=input_dir_of_model,
-        testset=f"{PLAN.data_dir}/test/{{testset}}",
     shell:
         "{params.py} -m bench curve --run {params.run} --arch {wildcards.backbone} --testset {params.testset}"
         " --out {output} --batch-size {params.batch} --coverage {params.coverage} --scale {params.scale}"
@@ -73,15 +70,16 @@ rule summarize:
     input:
         evaluations(),
     output:
-        summary=f"{ROOT}/eval/summary.csv",
-        missing=f"{ROOT}/eval/missing.csv",
+        summary=out("summary"),
+        missing=out("missing"),
     log:
-        f"{LOGS}/eval/summarize.log",
+        log_of("summary"),
     benchmark:
-        f"{LOGS}/eval/summarize.benchmark.tsv",
+        benchmark_of("summary")
     conda:
         "../envs/bench.yaml"
     params:
         **summarize_params(),
     shell:
-        "{params.py} -m bench summarize --profile-json {params.profile:q} --out {output.summary} > {log} 2>&1"
+        "{params.py} -m bench summarize --profile-json {params.profile:q} --out {output.summary}"
+        " --missing {output.missing} > {log} 2>&1"

@@ -4,11 +4,11 @@
 
 rule perf:
     output:
-        report(f"{ROOT}/perf/perf.csv", caption="../report/perf.rst", category="Latency"),
+        report(out("perf"), caption="../report/perf.rst", category="Latency"),
     log:
-        f"{LOGS}/perf/perf.log",
+        log_of("perf"),
     benchmark:
-        f"{LOGS}/perf/perf.benchmark.tsv"
+        benchmark_of("perf")
     threads: HEAVY
     priority: -1
     conda:
@@ -21,13 +21,13 @@ rule perf:
 
 rule latency:
     input:
-        f"{ROOT}/perf/perf.csv",
+        out("perf"),
     output:
-        csv=latency_outputs()["csv"],
-        md=report(latency_outputs()["md"], caption="../report/perf.rst", category="Latency"),
-        png=report(latency_outputs()["png"], caption="../report/perf.rst", category="Latency"),
+        csv=out("latency_csv"),
+        md=report(out("latency_md"), caption="../report/perf.rst", category="Latency"),
+        png=report(out("latency_png"), caption="../report/perf.rst", category="Latency"),
     log:
-        f"{LOGS}/perf/latency.log",
+        log_of("latency_csv"),
     conda:
         "../envs/bench.yaml"
     params:

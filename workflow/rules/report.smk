@@ -1,42 +1,40 @@
 rule report:
     input:
-        summary=f"{ROOT}/eval/summary.csv",
-        paper=paper_table(),
-        curves=learning_curves(),
+        **report_inputs(),
     output:
         tables=report(
-            directory(f"{ROOT}/tables"),
+            directory(out("tables")),
             patterns=["{name}.md"],
             caption="../report/tables.rst",
             category="Tables",
         ),
         figures=report(
-            directory(f"{ROOT}/figures"),
+            directory(out("figures")),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Figures",
         ),
     log:
-        f"{LOGS}/report.log",
+        log_of("tables"),
     benchmark:
-        f"{LOGS}/report.benchmark.tsv",
+        benchmark_of("tables")
     conda:
         "../envs/bench.yaml"
     params:
-        py=PY,
-        out=output_root,
+        **report_params(),
     shell:
-        "{params.py} -m bench report --summary {input.summary} --paper {input.paper}"
-        " --curves {input.curves} --out {params.out} > {log} 2>&1"
+        "{params.py} -m bench report --summary {input.summary} --missing {input.missing} --paper {input.paper}"
+        " --curves {input.curves}"
+        " --train-logs {input.train_logs} {params.maps} --out {params.out} > {log} 2>&1"
 
 
 rule flops:
     output:
-        report(f"{ROOT}/flops/flops.csv", caption="../report/flops.rst", category="FLOPs"),
+        report(out("flops"), caption="../report/flops.rst", category="FLOPs"),
     log:
-        f"{LOGS}/flops/flops.log",
+        log_of("flops"),
     benchmark:
-        f"{LOGS}/flops/flops.benchmark.tsv",
+        benchmark_of("flops")
     conda:
         "../envs/bench.yaml"
     params:

@@ -1,12 +1,16 @@
+# Every training job is one `python -m bench train` of a resolved run (bench.dag); the four stages of a backbone
+# differ only in their output, inputs and run configuration.
+
+
 rule train_reference:
     input:
         manifest(),
     output:
-        f"{ROOT}/runs/reference/model.pth",
+        out("reference_model"),
     log:
-        f"{LOGS}/runs/reference/train.log",
+        log_of("reference_model"),
     benchmark:
-        f"{LOGS}/runs/reference/train.benchmark.tsv"
+        benchmark_of("reference_model")
     threads: HEAVY
     conda:
         "../envs/bench.yaml"
@@ -22,11 +26,11 @@ rule split:
         manifest(),
         reference=str(PLAN.reference_model()),
     output:
-        f"{ROOT}/runs/split_m{{m}}/classes.csv",
+        out("classes"),
     log:
-        f"{LOGS}/runs/split_m{{m}}/split.log",
+        log_of("classes"),
     benchmark:
-        f"{LOGS}/runs/split_m{{m}}/split.benchmark.tsv"
+        benchmark_of("classes")
     threads: HEAVY
     conda:
         "../envs/bench.yaml"
@@ -38,82 +42,61 @@ rule split:
         " --reference {input.reference} --num-classes {wildcards.m} --out {output} > {log} 2>&1"
 
 
-rule train_branch:
+use rule train_reference as train_branch with:
     input:
         manifest(),
         branch_classes,
     output:
-        f"{ROOT}/runs/{{backbone}}/branches_{{tag}}/branch{{k}}/model.pth",
+        out("branch_model"),
     log:
-        f"{LOGS}/runs/{{backbone}}/branches_{{tag}}/branch{{k}}/train.log",
+        log_of("branch_model"),
     benchmark:
-        f"{LOGS}/runs/{{backbone}}/branches_{{tag}}/branch{{k}}/train.benchmark.tsv"
-    threads: HEAVY
-    conda:
-        "../envs/bench.yaml"
+        benchmark_of("branch_model")
     params:
         py=PY,
         run=branch_run,
         dir=output_dir,
-    shell:
-        "{params.py} -m bench train --run-json {params.run:q} --run-dir {params.dir} > {log} 2>&1"
 
 
-rule train_baseline:
-    input:
-        manifest(),
+use rule train_reference as train_baseline with:
     output:
-        f"{ROOT}/runs/{{backbone}}/baseline_w{{width}}/model.pth",
+        out("baseline_model"),
     log:
-        f"{LOGS}/runs/{{backbone}}/baseline_w{{width}}/train.log",
+        log_of("baseline_model"),
     benchmark:
-        f"{LOGS}/runs/{{backbone}}/baseline_w{{width}}/train.benchmark.tsv"
-    threads: HEAVY
-    conda:
-        "../envs/bench.yaml"
+        benchmark_of("baseline_model")
     params:
         py=PY,
         run=baseline_run,
         dir=output_dir,
-    shell:
-        "{params.py} -m bench train --run-json {params.run:q} --run-dir {params.dir} > {log} 2>&1"
 
 
-rule train_classsr:
+use rule train_reference as train_classsr with:
     input:
         classsr_branches,
     output:
-        f"{ROOT}/runs/{{backbone}}/{{variant}}/classsr/model.pth",
+        out("variant_model", stage="classsr"),
+        out("train_log", stage="classsr"),  # read by the report's training-curve figure
     log:
-        f"{LOGS}/runs/{{backbone}}/{{variant}}/classsr/train.log",
+        log_of("variant_model", stage="classsr"),
     benchmark:
-        f"{LOGS}/runs/{{backbone}}/{{variant}}/classsr/train.benchmark.tsv"
-    threads: HEAVY
-    conda:
-        "../envs/bench.yaml"
+        benchmark_of("variant_model", stage="classsr")
     params:
         py=PY,
         run=classsr_run,
         dir=output_dir,
-    shell:
-        "{params.py} -m bench train --run-json {params.run:q} --run-dir {params.dir} > {log} 2>&1"
 
 
-rule train_joint:
+use rule train_reference as train_joint with:
     input:
-        f"{ROOT}/runs/{{backbone}}/{{variant}}/classsr/model.pth",
+        out("variant_model", stage="classsr"),
     output:
-        f"{ROOT}/runs/{{backbone}}/{{variant}}/joint/model.pth",
+        out("variant_model", stage="joint"),
     log:
-        f"{LOGS}/runs/{{backbone}}/{{variant}}/joint/train.log",
+        log_of("variant_model", stage="joint"),
     benchmark:
-        f"{LOGS}/runs/{{backbone}}/{{variant}}/joint/train.benchmark.tsv"
-    threads: HEAVY
-    conda:
-        "../envs/bench.yaml"
+        benchmark_of("variant_model", stage="joint")
     params:
         py=PY,
         run=joint_run,
         dir=output_dir,
-    shell:
-        "{params.py} -m bench train --run-json {params.run:q} --run-dir {params.dir} > {log} 2>&1"

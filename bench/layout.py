@@ -1,0 +1,112 @@
+"""Where every file of a profile's results lives — written once (no torch import).
+
+``Plan`` fills these patterns for concrete jobs, the Snakemake rules take them (with their ``{wildcards}``) as
+outputs and logs, and the verbs receive the resulting paths as arguments. Under ``results/<profile>/``:
+
+    data/manifest.sha256                                  prepared data (and its data_config.json)
+    data/test/{testset}/pairs.csv                         a prepared test set (paths relative to data/)
+    runs/reference/model.pth                              stage 0 (unless split.reference_checkpoint)
+    runs/split_m{m}/classes.csv                           class split into m classes
+    runs/{backbone}/branches_{tag}/branch{k}/model.pth    branch k (tag: widths + branch data [+ digest])
+    runs/{backbone}/baseline_w{width}/model.pth           the "-O" network of width W
+    runs/{backbone}/{variant}/{stage}/model.pth           ClassSR of a variant (stage classsr or joint)
+    eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: original or a variant)
+    eval/{testset}/{backbone}/{model}.routing.csv|.sample.png   routing of every patch, first SR image
+    eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference (0 FLOPs)
+    eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
+    eval/summary.csv, eval/missing.csv                    merged evaluations
+    tables/, figures/, flops/flops.csv, perf/…            report, FLOPs table, latency
+
+Logs mirror the outputs under ``logs/<profile>/`` (a job's log and benchmark beside where its output would be).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Files of a prepared data folder, relative to it (prepare writes them into a temporary folder first).
+MANIFEST = "manifest.sha256"
+TRAIN_INDEX = "train/subimages.csv"
+DATA_SUMMARY = "summary.csv"
+TEST_DIR = "test"
+
+#: name -> (output pattern, log pattern without suffix); {root} {data} {runs} {logs} are the profile's folders.
+PATTERNS = {
+    "manifest": ("{data}/" + MANIFEST, "{logs}/data/prepare"),
+    "testset": ("{data}/" + TEST_DIR + "/{testset}", None),
+    "train_index": ("{data}/" + TRAIN_INDEX, None),
+    "reference_model": ("{runs}/reference/model.pth", "{logs}/runs/reference/train"),
+    "classes": ("{runs}/split_m{m}/classes.csv", "{logs}/runs/split_m{m}/split"),
+    "branch_model": ("{runs}/{backbone}/branches_{tag}/branch{k}/model.pth",
+                     "{logs}/runs/{backbone}/branches_{tag}/branch{k}/train"),
+    "baseline_model": ("{runs}/{backbone}/baseline_w{width}/model.pth", "{logs}/runs/{backbone}/baseline_w{width}/train"),
+    "variant_model": ("{runs}/{backbone}/{variant}/{stage}/model.pth", "{logs}/runs/{backbone}/{variant}/{stage}/train"),
+    "train_log": ("{runs}/{backbone}/{variant}/{stage}/train_log.csv", None),
+    "evaluation": ("{root}/eval/{testset}/{backbone}/{model}.csv", "{logs}/eval/{testset}/{backbone}/{model}"),
+    "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),
+    "sample": ("{root}/eval/{testset}/{backbone}/{model}.sample.png", None),
+    "bicubic": ("{root}/eval/{testset}/bicubic.csv", "{logs}/eval/{testset}/bicubic"),
+    "curve": ("{root}/eval/{testset}/{backbone}/original.curve.csv",
+              "{logs}/eval/{testset}/{backbone}/original.curve"),
+    "summary": ("{root}/eval/summary.csv", "{logs}/eval/summarize"),
+    "missing": ("{root}/eval/missing.csv", None),
+    "tables": ("{root}/tables", "{logs}/report"),
+    "figures": ("{root}/figures", None),
+    "flops": ("{root}/flops/flops.csv", "{logs}/flops/flops"),
+    "perf": ("{root}/perf/perf.csv", "{logs}/perf/perf"),
+    "latency_csv": ("{root}/perf/latency.csv", "{logs}/perf/latency"),
+    "latency_md": ("{root}/perf/latency.md", None),
+    "latency_png": ("{root}/perf/latency_time_vs_flops.png", None),
+}
+_FOLDERS = ("root", "data", "runs", "logs")
+
+
+def train_index(data: str | Path) -> Path:
+    return Path(data) / TRAIN_INDEX
+
+
+def testset_dir(data: str | Path, name: str) -> Path:
+    return Path(data) / TEST_DIR / name
+
+
+def data_of_testset(testset: str | Path) -> Path:
+    """The prepared data folder holding a test-set folder (the inverse of :func:`testset_dir`): the paths in a
+    test set's pairs.csv are relative to it."""
+    return Path(testset).parents[1]
+
+
+class Layout:
+    """The folders of one profile and every path pattern under them."""
+
+    def __init__(self, name: str, *, root: str | Path | None = None, data: str | Path | None = None,
+                 runs: str | Path | None = None, logs: str | Path | None = None):
+        self.root = Path(root) if root else Path("results") / name
+        self.data = Path(data) if data else self.root / "data"
+        self.runs = Path(runs) if runs else self.root / "runs"
+        self.logs = Path(logs) if logs else Path("logs") / name
+
+    def _folders(self) -> dict[str, str]:
+        return {k: str(getattr(self, k)) for k in _FOLDERS}
+
+    def pattern(self, name: str, **fixed) -> str:
+        """The output pattern with the folders (and ``fixed`` wildcards) filled, the others left as ``{wildcard}``."""
+        return _fill(PATTERNS[name][0], {**self._folders(), **fixed})
+
+    def log(self, name: str, suffix: str = ".log", **fixed) -> str:
+        """The log pattern of ``name``'s job (``.benchmark.tsv`` for Snakemake's benchmark)."""
+        log = PATTERNS[name][1]
+        if log is None:
+            raise KeyError(f"{name} is not the first output of a job: it has no log")
+        return _fill(log, {**self._folders(), **fixed}) + suffix
+
+    def path(self, name: str, **wildcards) -> Path:
+        """A concrete path: every wildcard of the pattern given."""
+        return Path(PATTERNS[name][0].format(**self._folders(), **wildcards))
+
+
+def _fill(pattern: str, folders: dict[str, str]) -> str:
+    """Fill the folder fields and keep the others as wildcards."""
+    class Keep(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+
+    return pattern.format_map(Keep(folders))
