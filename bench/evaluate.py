@@ -23,7 +23,7 @@ from . import flops
 from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
 from .layout import data_of_testset
-from .metrics import scores
+from .metrics import METRICS, scores
 from .backbones import spec
 from .models import ClassSR
 from .resize import imresize
@@ -42,6 +42,13 @@ def model_costs(model: nn.Module) -> dict[str, tuple]:
         else:
             out[conv] = ((flops.count(model, 32, conv),), 0)
     return out
+
+
+def routed_costs(costs: dict[str, tuple], counts: list[int]) -> dict[str, float]:
+    """Per-patch ``flops_paper`` and ``macs`` of one routing (class counts; one count for a single network),
+    classifier included: the one FLOPs accounting of evaluation and perf (spec §6)."""
+    return {col: flops.average(costs[conv][0], counts, classifier_cost=costs[conv][1])
+            for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
 
 
 def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
@@ -128,12 +135,10 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
             else [res["patches"]]
         row = {"testset": testset.name, "image": name, "backbone": backbone, "model": model_id,
                "variant": "classsr" if routed else "original", "patches": res["patches"],
-               **{k: res[k] for k in ("psnr_rgb_db", "psnr_y_db", "ssim_rgb", "ssim_y")},
+               **{k: res[k] for k in METRICS},
                **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
                **({"mean_max_prob": res["max_prob"].mean().item()} if routed else {})}
-        for conv, col in (("paper", "flops_paper"), ("macs", "macs")):
-            branch, classifier = costs[conv]
-            row[col] = flops.average(branch, counts, classifier_cost=classifier)
+        row.update(routed_costs(costs, counts))
         row["flops_authors"] = _authors_flops(model, backbone, counts)
         row["time_ms"] = res["time_ms"]
         rows.append(row)

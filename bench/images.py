@@ -35,8 +35,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where tensors are made: reading files needs none
+    import torch
 
 _MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -89,15 +93,15 @@ def to_unit(img: np.ndarray, *, name: str = "image") -> np.ndarray:
     raise TypeError(f"{name}: unsupported pixel type {img.dtype}; use 8-bit, 16-bit or float in [0, 1]")
 
 
-def to_tensor(img: np.ndarray, *, name: str = "image") -> "torch.Tensor":
+def to_tensor(img: np.ndarray, *, name: str = "image") -> torch.Tensor:
     """float32 tensor (3, H, W) in [0, 1] from an 8-bit, 16-bit or [0, 1] float image."""
-    import torch  # here: reading and writing files (data preparation, planning) needs no torch
+    import torch
 
     out = to_unit(to_rgb_array(img, name=name), name=name)
     return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1)))
 
 
-def to_image(t: "torch.Tensor") -> np.ndarray:
+def to_image(t: torch.Tensor) -> np.ndarray:
     """(3, H, W) tensor in [0, 1] → (H, W, 3) float64 on the 0–255 scale, clamped and rounded like the
     authors' ``tensor2img`` (numpy rounding, half to even)."""
     if t.dim() != 3 or t.shape[0] != 3:

@@ -27,8 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import flops
-from .evaluate import model_costs
+from .evaluate import model_costs, routed_costs
 from .inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
 from .models import ClassSR
 from .tiling import Stitcher, extract, make_grid
@@ -131,8 +130,7 @@ def mean_costs(costs: dict, classes: torch.Tensor | None, n: int) -> dict[str, f
     """Per-patch FLOPs (paper) and MACs (true, classifier included) for the routing actually used, from
     ``evaluate.model_costs`` output."""
     counts = np.bincount(classes.numpy(), minlength=len(costs["paper"][0])).tolist() if classes is not None else [n]
-    return {col: flops.average(costs[conv][0], counts, classifier_cost=costs[conv][1])
-            for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
+    return routed_costs(costs, counts)
 
 
 def _compile(model: nn.Module) -> nn.Module:

@@ -126,7 +126,8 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
     from bench import metrics
     from bench.compare import compare
     from bench.data.sources import embedded
-    from bench.evaluate import bicubic_image
+    from bench.evaluate import bicubic_image, evaluate
+    from bench.models import build
     from bench.images import write_image
     from bench.report.tables import dataset_rows
     from bench.resize import bicubic_degrade
@@ -135,10 +136,16 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
         "mae_255", "0-255", lambda sr, hr, c: float(np.abs(sr - hr)[c:-c, c:-c].mean()), tolerance=0.1,
         higher_is_better=False))
     hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :128], 4)
-    write_image(tmp_path / "hr.png", hr)
-    write_image(tmp_path / "lr.png", lr)
-    row = bicubic_image(tmp_path / "lr.png", tmp_path / "hr.png", scale=4)
+    (tmp_path / "data" / "test" / "t").mkdir(parents=True)
+    write_image(tmp_path / "data" / "hr.png", hr)
+    write_image(tmp_path / "data" / "lr.png", lr)
+    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(tmp_path / "data" / "test" / "t" / "pairs.csv",
+                                                                       index=False)
+    row = bicubic_image(tmp_path / "data" / "lr.png", tmp_path / "data" / "hr.png", scale=4)
     assert 0 < row["mae_255"] < 30 and {"psnr_rgb_db", "ssim_y"} <= set(row)
+    net = evaluate(build("fsrcnn", width=8), backbone="fsrcnn", model_id="original",
+                   testset=tmp_path / "data" / "test" / "t", batch_size=8)
+    assert net.loc[0, "mae_255"] > row["mae_255"]  # an untrained network is worse than bicubic
     summary = pd.DataFrame([{"testset": "t", "image": f"i{k}", "backbone": "bicubic", "model": "bicubic",
                              "variant": "bicubic", **row, "mae_255": v, "flops_paper": 0.0, "macs": 0.0,
                              "flops_authors": 0.0, "time_ms": 1.0} for k, v in enumerate((2.0, 4.0))])
