@@ -12,10 +12,11 @@ import pandas as pd
 from . import split
 from .dag import Plan, Variant
 from .data.subimages import SubImages
+from .device import pick_device
 from .layout import train_index
 from .models import load_official
 from .profile import Profile
-from .train.trainer import pick_device, train
+from .train.trainer import train
 
 
 def class_split(profile: Profile, data_dir: Path, reference: Path, out: Path) -> pd.DataFrame:

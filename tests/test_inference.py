@@ -133,7 +133,7 @@ def test_bad_input_names_the_problem():
 
 
 def test_missing_device_is_a_clear_error():
-    from bench.train.trainer import pick_device
+    from bench.device import pick_device
 
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA is not available"):

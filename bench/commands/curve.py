@@ -18,7 +18,7 @@ from ..evaluate import evaluate
 from ..models import load_official
 from ..provenance import write_atomic
 from ..train.run import RunConfig
-from ..train.trainer import pick_device
+from ..device import pick_device
 from .common import limit_threads
 
 

@@ -17,7 +17,7 @@ import torch
 from ..evaluate import BICUBIC, evaluate, evaluate_bicubic
 from ..models import load_official
 from ..provenance import write_atomic
-from ..train.trainer import pick_device
+from ..device import pick_device
 from .common import limit_threads
 
 

@@ -18,7 +18,7 @@ from ..backbones import spec, specs
 from ..models import build
 from ..perf import add_ratios, benchmark, environment
 from ..provenance import provenance, write_atomic
-from ..train.trainer import pick_device
+from ..device import pick_device
 from .common import limit_threads
 
 

@@ -25,6 +25,7 @@ from torch import nn
 from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ClassSR, build, export_official, load_official
 from ..models.common import load_torch_file
+from ..device import pick_device
 from ..layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
@@ -39,20 +40,6 @@ class TrainingDiverged(RuntimeError):
 
 class RunConflict(RuntimeError):
     """A run folder holds state of a different configuration."""
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} requested but CUDA is not available (use device: auto or cpu)")
-    try:
-        device = torch.device(name)
-    except RuntimeError as e:
-        raise RuntimeError(f"unknown device {name!r} (use auto, cpu or cuda[:N]): {e}") from None
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise RuntimeError(f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
-    return device
 
 
 def build_model(cfg: RunConfig) -> nn.Module:
