@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.dag import Plan, scale_note
+from bench.captions import scale_note
+from bench.dag import Plan
 from bench.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
