@@ -21,11 +21,17 @@ class TestSetConfig:
     """One test set. ``downscale`` resizes the source HR first (Test2K = DIV8K ×¼, Test4K = ×½)."""
 
     name: str
+    """Test-set name (folder and table label), e.g. test2k."""
     source: Literal["embedded", "folder", "div2k", "div8k", "processed"] = "embedded"
+    """embedded, folder, div2k (0801-0900), div8k (first-last) or processed (HR/X4, LR/X4)."""
     root: str | None = None
+    """Folder of the source (not needed for embedded)."""
     first: int | None = None
+    """First DIV8K index (div8k only), e.g. 1201."""
     last: int | None = None
+    """Last DIV8K index (div8k only), e.g. 1300."""
     downscale: float = 1.0
+    """MATLAB-bicubic factor applied to the HR first (Test2K 0.25, Test4K 0.5, Test8K 1)."""
 
 
 @dataclass(frozen=True)
@@ -33,14 +39,23 @@ class DataConfig:
     """Training HR source and degradation (spec §4): MATLAB bicubic, augmentation scales, sub-image grid."""
 
     source: Literal["embedded", "folder", "div2k", "none"] = "embedded"  # none: evaluation-only profiles
+    """Training HR images: embedded (offline default), folder, div2k, or none (evaluation only)."""
     root: str | None = None
+    """Folder of the training source (folder: the images; div2k: holds DIV2K_train_HR/)."""
     scale: int = 4
+    """SR scale factor (the paper: 4)."""
     aug_scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
+    """Rescaling factors of the training HR images (MATLAB bicubic), paper {1, .9, .8, .7, .6}."""
     lr_patch: int = 32
+    """LR sub-image side in pixels (paper 32)."""
     lr_step: int = 16
+    """LR sub-image step in pixels (paper 16)."""
     lr_thresh: int = 12
+    """Add an edge-flush sub-image when the uncovered remainder exceeds this (paper 12)."""
     test_sets: tuple[TestSetConfig, ...] = (TestSetConfig(name="embedded"),)
+    """Test sets evaluated by the workflow."""
     jobs: int = 1
+    """Processes used to prepare the training images."""
 
     def __post_init__(self):
         if self.scale not in (2, 3, 4):
@@ -60,9 +75,13 @@ class SplitConfig:
     """
 
     num_classes: int = 3
+    """Number of classes M (= branches)."""
     thresholds: Literal["auto", "paper", "quantile"] | tuple[float, ...] = "auto"
+    """paper (27.16882/35.149761 dB), quantile, auto (paper on DIV2K) or M-1 ascending dB."""
     reference_checkpoint: str | None = None
+    """MSRResNet checkpoint (authors' format) to split with; null = train stage 0."""
     batch_size: int = 64
+    """Sub-images per forward pass of the reference network."""
 
     def __post_init__(self):
         # refused here, before any job: otherwise the split job fails after stage 0 has trained
@@ -85,15 +104,25 @@ class StageConfig:
     """Overrides of the paper recipe for one stage (None = the paper's value)."""
 
     iterations: int | None = None
+    """Training iterations."""
     batch_size: int | None = None
+    """Sub-images per iteration."""
     lr: float | None = None
+    """Initial learning rate (Adam)."""
     eta_min: float | None = None
+    """Minimum learning rate of the cosine schedule."""
     periods: tuple[int, ...] | None = None
+    """Cosine periods (iterations)."""
     restarts: tuple[int, ...] | None = None
+    """Iterations at which the cosine schedule restarts."""
     restart_weights: tuple[float, ...] | None = None
+    """Learning-rate multiplier at each restart."""
     l1_weight: float | None = None
+    """Weight of the L1 image loss (ClassSR: 1000; RCAN 4 on 0-255)."""
     class_weight: float | None = None
+    """Weight of the Class-Loss (paper 0.5; 0 = off)."""
     average_weight: float | None = None
+    """Weight of the Average-Loss (paper 3; 0 = off)."""
 
     def __post_init__(self):
         # a budget that cannot train anything is refused here, at load time, not after other runs have trained
@@ -110,10 +139,16 @@ class BackboneConfig:
     """Branch widths (simple → hard; the last is the "-O" network) and depth kwargs (demo reductions)."""
 
     widths: tuple[int, ...] | None = None
+    """Branch widths, simple to hard; the last is the original (-O) network."""
     blocks: int | None = None
+    """Residual blocks (SRResNet 16, RCAN 20 per group); fewer = demo reduction."""
     groups: int | None = None
+    """RCAN residual groups (paper 10); fewer = demo reduction."""
     classifier: str | None = None  # registry name of the Class-Module (None: the paper's)
+    """Registry name of the ClassSR classifier (null = the paper's Class-Module); a new classifier is one model file
+    plus this line."""
     stages: dict[str, StageConfig] = field(default_factory=dict)  # per-backbone overrides, over train.stages
+    """Per-backbone overrides of the stage recipes, applied over train.stages."""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
@@ -127,20 +162,36 @@ class BackboneConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 10
+    """Random seed (the authors': 10)."""
     device: str = "auto"
+    """auto (CUDA when present), cpu, or cuda[:N]."""
     amp: bool = False
+    """bfloat16 mixed precision on CUDA."""
     compile: bool = False
+    """torch.compile the networks."""
     channels_last: bool = True
+    """Train in the channels-last memory layout (NHWC): on CPU 1.2-2x the samples/s of the default layout for these
+    networks; same maths, rounding-level differences."""
     loader_workers: int = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
+    """Batch-building processes (0 = in the training process)."""
     log_every: int = 100
+    """Iterations between train_log.csv rows."""
     checkpoint_every: int = 5000
+    """Iterations between resumable checkpoints."""
     snapshot_every: int = 0   # -O weights kept every N iterations for the learning curve (0 = none)
+    """Iterations between kept weights of every -O network (snapshots/, also at iteration 0), evaluated into its
+    learning curve against bicubic; 0 = none."""
     joint: bool = False
+    """Run stage 3, joint fine-tuning of classifier and branches."""
     branch_data: Literal["class", "all"] = "class"
+    """Pretrain branch k on class-k data (paper) or on all data (ablation)."""
     reference: BackboneConfig = BackboneConfig(widths=(64,))
+    """The reference MSRResNet of the class split (paper: width 64, 16 blocks)."""
     backbones: dict[str, BackboneConfig] = field(default_factory=lambda: {b: BackboneConfig() for b in
                                                                           backbone_names()})
+    """Backbones to run, with their branch widths and depth (demo reductions)."""
     stages: dict[str, StageConfig] = field(default_factory=dict)
+    """Overrides of the paper recipe per stage (reference, branch, baseline, classsr, joint)."""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
@@ -173,13 +224,22 @@ class AblationConfig:
     stages, joint fine-tuning, branch pretraining data. Runs a variant does not change are shared."""
 
     id: str
+    """Run id of the variant (tables and folders)."""
     backbone: str
+    """Backbone of the variant."""
     set: dict[str, Any] = field(default_factory=dict)
+    """Any train.* key, dotted, with its value for this variant, e.g. {train.stages.classsr.lr: 1e-4}: a new ablation
+    axis is a config line."""
     widths: tuple[int, ...] | None = None
+    """Branch widths (their number sets the number of classes)."""
     class_weight: float | None = None
+    """Class-Loss weight of the variant (0 = off)."""
     average_weight: float | None = None
+    """Average-Loss weight of the variant (0 = off)."""
     joint: bool | None = None
+    """Joint fine-tuning for this variant."""
     branch_data: Literal["class", "all"] | None = None
+    """Branch pretraining data of this variant: class or all."""
 
     def __post_init__(self):
         if not self.id.replace("_", "").isalnum() or self.id in ("original", "classsr"):
@@ -209,14 +269,19 @@ class OfficialConfig:
     ``{name}`` = FSRCNN, CARN, SRResNet or RCAN. The "-O" file name is not fixed by the authors: set it."""
 
     folder: str | None = None
+    """Folder of the authors' .pth files; set = evaluate them instead of training."""
     classsr: str = "ClassSR_{name}.pth"
+    """File name of a ClassSR checkpoint; {name} = FSRCNN, CARN, SRResNet or RCAN."""
     original: str = "{name}_O.pth"
+    """File name of an original (-O) checkpoint; {name} as above."""
 
 
 @dataclass(frozen=True)
 class EvalConfig:
     batch_size: int = 64      # patches per forward pass during evaluation
+    """Patches per forward pass during evaluation."""
     coverage: Literal["paper", "full"] = "paper"
+    """paper (the authors' grid, remainder dropped) or full (edge-flush patches)."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +289,9 @@ class PerfDepth:
     """Depth of a backbone in the latency benchmark (None = the paper's)."""
 
     blocks: int | None = None
+    """Residual blocks (SRResNet 16, RCAN 20 per group)."""
     groups: int | None = None
+    """RCAN residual groups (paper 10)."""
 
 
 @dataclass(frozen=True)
@@ -232,17 +299,29 @@ class PerfConfig:
     """Latency benchmark (``python -m bench perf``): paper widths, random seeded weights, one LR image."""
 
     backbones: tuple[str, ...] | None = None  # None: the backbones the profile trains or evaluates
+    """Backbones to time (paper widths, random seeded weights); null = train.backbones."""
     image: str | None = None
+    """LR image to super-resolve; null = the embedded 'rocket' photograph."""
     crop: str | None = None
+    """Crop the LR image to HxW pixels (top-left), e.g. 200x300; null = whole image."""
     size: str | None = None
+    """Mirror-tile the LR image to HxW pixels, e.g. 1080x1920 (8K output at x4)."""
     modes: tuple[Literal["per_patch", "batched", "whole"], ...] = ("per_patch", "batched", "whole")
+    """per_patch (the authors' loop), batched (this suite's engine), whole (original, no tiling)."""
     mixes: tuple[Literal["real", "simple", "hard", "mix"], ...] = ("real", "simple", "hard", "mix")
+    """ClassSR routing: real (its classifier), simple, hard, mix (forced 50/20/30 %)."""
     repeats: int = 5
+    """Timed runs per case (interleaved); the median is reported."""
     warmup: int = 1
+    """Untimed runs per case first."""
     batch_size: int | Literal["auto"] = "auto"
+    """Patches per forward pass, or auto (measured per branch)."""
     layout: Literal["channels_last", "contiguous"] = "channels_last"
+    """Memory layout of the batched engine: channels_last (default) or contiguous."""
     device: str = "auto"
+    """auto (CUDA when present), cpu, or cuda[:N]."""
     depth: dict[str, PerfDepth] = field(default_factory=dict)
+    """Per-backbone depth overrides (srresnet: blocks; rcan: groups, blocks); empty = the paper's."""
 
     def __post_init__(self):
         unknown = (set(self.backbones or ()) | set(self.depth)) - set(backbone_names())
@@ -269,13 +348,21 @@ class PerfConfig:
 @dataclass(frozen=True)
 class Profile:
     name: str = "default"
+    """Profile name; outputs go to results/<name>/ and logs/<name>/."""
     data: DataConfig = DataConfig()
+    """Training HR source, degradation and test sets (spec §4)."""
     split: SplitConfig = SplitConfig()
+    """Class split of the training sub-images by reference-network PSNR."""
     train: TrainConfig = TrainConfig()
+    """Training stages; every value not set is the paper's recipe (spec §3.2)."""
     ablations: tuple[AblationConfig, ...] = ()
+    """ClassSR variants, each a run id with overridden settings (spec §7)."""
     evaluate: EvalConfig = EvalConfig()
+    """Evaluation settings."""
     official: OfficialConfig = OfficialConfig()
+    """Evaluate the authors' released checkpoints instead of training."""
     perf: PerfConfig = PerfConfig()
+    """Latency benchmark of the perf target (wall time next to FLOPs)."""
 
     def perf_args(self) -> list[str]:
         """``python -m bench perf`` arguments of the perf section, timing the profile's backbones by default."""
