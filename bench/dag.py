@@ -95,7 +95,7 @@ class Plan:
         for key, v in self.variants.items():  # the main variant first: it keeps the plain tag
             base = "-".join(map(str, v.widths)) + f"_{v.profile.train.branch_data}"
             digests = self._branch_digests(v)
-            tag = base if owners.setdefault(base, digests) == digests else \
+            tag = base if owners.setdefault((v.backbone, base), digests) == digests else \
                 f"{base}_{hashlib.sha256(''.join(digests).encode()).hexdigest()[:8]}"
             tags[key] = tag
         return tags

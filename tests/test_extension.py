@@ -208,3 +208,13 @@ def test_a_new_classifier_is_one_file_and_a_config_line(tmp_path, monkeypatch, p
     finally:
         REGISTRY.pop("tiny_classifier", None)
         sys.modules.pop("tiny_classifier", None)
+
+
+def test_main_variants_keep_plain_branch_tags_when_backbones_share_widths():
+    """Branch folders are per backbone: two backbones with equal widths both keep the plain tag."""
+    from bench.dag import Plan
+    from bench.profile import load_profile
+
+    plan = Plan(load_profile(ROOT / "configs" / "ci.yaml"))
+    assert {plan.tag(b, "classsr") for b in ("fsrcnn", "carn", "srresnet")} == {"8-12-16_class"}
+    assert plan.tag("fsrcnn", "two_classes") == "8-16_class"
