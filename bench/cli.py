@@ -18,6 +18,7 @@ VERBS = {
     "train": ("bench.commands.train", "train every stage of a profile, one stage, or one resolved run"),
     "evaluate": ("bench.commands.evaluate", "evaluate one model on one test set (one CSV row per image)"),
     "curve": ("bench.commands.curve", "learning curve of a -O network: its snapshots evaluated on a test set"),
+    "routing": ("bench.commands.routing", "per-patch routing cache of a ClassSR model: every branch's error, logits"),
     "patches": ("bench.commands.patches", "per-patch PSNR of every ClassSR branch, its routing and its split class"),
     "summarize": ("bench.commands.summarize", "merge evaluation CSVs into one summary with provenance"),
     "report": ("bench.commands.report", "render tables and figures from stored CSVs (no torch)"),

@@ -167,6 +167,14 @@ class Plan:
         return [(t.name, self.evaluation(t.name, b, MAIN, "routing"), self.evaluation(t.name, b, MAIN, "sample"))
                 for t in self.profile.data.test_sets]
 
+    def routing_caches(self) -> list[tuple[str, str, str, Path, Path]]:
+        """(test set, backbone, model, per-patch cache, part costs) of every ClassSR model when
+        ``evaluate.routing_curves`` is on."""
+        if not self.profile.evaluate.routing_curves:
+            return []
+        return [(t.name, b, m, self.evaluation(t.name, b, m, "patch_cache"), self.evaluation(t.name, b, m, "patch_costs"))
+                for t in self.profile.data.test_sets for b, m in self.variants]
+
     def train_logs(self) -> list[Path]:
         """The stage-2 training logs of every trained ClassSR variant (the report's training-curve figure)."""
         if self.profile.official.folder:

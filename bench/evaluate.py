@@ -64,7 +64,7 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
                    coverage: str = "paper") -> dict:
     lr = to_tensor(read_image(lr_path), name=str(lr_path))
-    hr = _to_255(read_image(hr_path))
+    hr = to_255(read_image(hr_path))
     device = next(model.parameters()).device
     sync(device)
     start = time.perf_counter()
@@ -89,19 +89,19 @@ def testset_pairs(testset: Path):
     return [(p.name, root / p.lr, root / p.hr) for p in pairs.itertuples()]
 
 
-def _to_255(img: np.ndarray) -> np.ndarray:
+def to_255(img: np.ndarray) -> np.ndarray:
     """An 8- or 16-bit image as float64 on the 0–255 scale."""
     return img.astype(np.float64) * (255.0 / 65535 if img.dtype == np.uint16 else 1.0)
 
 
 def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "paper") -> dict:
     """Scores of MATLAB-bicubic upscaling of one LR image on the region the 32/28 grid covers."""
-    lr = _to_255(read_image(lr_path))
+    lr = to_255(read_image(lr_path))
     grid = make_grid(lr.shape[0], lr.shape[1], coverage=coverage)
     h, w = grid.covered_hr(scale)
     # rounded half up to 8 bits like MATLAB's imresize of an 8-bit image (identical for 8-bit input)
     sr = np.clip(np.floor(imresize(lr, scale)[:h, :w] + 0.5), 0, 255)
-    gt = _to_255(read_image(hr_path))[:h, :w]
+    gt = to_255(read_image(hr_path))[:h, :w]
     if gt.shape != sr.shape:
         raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")
     return {**scores(sr, gt, scale), "patches": len(grid)}

@@ -13,6 +13,7 @@ outputs and logs, and the verbs receive the resulting paths as arguments. Under 
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: original or a variant)
     eval/{testset}/{backbone}/{model}.routing.csv|.sample.png   routing of every patch, first SR image
     eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference (0 FLOPs)
+    eval/{testset}/{backbone}/{model}.patches|costs.csv   per-patch routing cache of a ClassSR model
     eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
     eval/summary.csv, eval/missing.csv                    merged evaluations
     tables/, figures/, flops/flops.csv, perf/…            report, FLOPs table, latency
@@ -45,6 +46,9 @@ PATTERNS = {
     "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),
     "sample": ("{root}/eval/{testset}/{backbone}/{model}.sample.png", None),
     "bicubic": ("{root}/eval/{testset}/bicubic.csv", "{logs}/eval/{testset}/bicubic"),
+    "patch_cache": ("{root}/eval/{testset}/{backbone}/{model}.patches.csv",
+                    "{logs}/eval/{testset}/{backbone}/{model}.patches"),
+    "patch_costs": ("{root}/eval/{testset}/{backbone}/{model}.costs.csv", None),
     "curve": ("{root}/eval/{testset}/{backbone}/original.curve.csv",
               "{logs}/eval/{testset}/{backbone}/original.curve"),
     "summary": ("{root}/eval/summary.csv", "{logs}/eval/summarize"),

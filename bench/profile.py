@@ -282,6 +282,9 @@ class EvalConfig:
     """Patches per forward pass during evaluation."""
     coverage: Literal["paper", "full"] = "paper"
     """paper (the authors' grid, remainder dropped) or full (edge-flush patches)."""
+    routing_curves: bool = True
+    """Per-patch routing cache of every ClassSR model (one pass of every branch over each test set) and the
+    any-time, oracle, random and bicubic-path curves and classifier efficiency derived from it."""
 
 
 @dataclass(frozen=True)

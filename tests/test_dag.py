@@ -58,7 +58,8 @@ def test_default_dry_run_plans_the_whole_pipeline():
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
-                      "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1}
+                      "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1,
+                      "routing_cache": 6}
 
 
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
@@ -67,7 +68,7 @@ def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
     assert _job_counts(result.stdout) == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1,
                                           "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
                                           "evaluate_bicubic": 1, "learning_curve": 1, "summarize": 1, "report": 1,
-                                          "flops": 1, "perf": 1, "latency": 1}
+                                          "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3}
     # snapshot_every > 0: the -O's learning curve; none without snapshots
     assert plan("fsrcnn_cpu").curves() == [Path("results/fsrcnn_cpu/eval/embedded/fsrcnn/original.curve.csv")]
     assert plan("paper").curves() == []
@@ -145,7 +146,7 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "evaluate_bicubic": 3, "summarize": 1, "report": 1,
-                      "flops": 1, "perf": 1, "latency": 1}
+                      "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3 * 4}
     # Table 1 and the figures do not wait for the latency benchmark (its own target, scheduled last)
     tables = _snakemake("-n", "--cores", "1", "results/paper_eval/tables", "--configfile", str(path),
                         "--directory", str(ROOT))

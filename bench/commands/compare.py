@@ -10,7 +10,8 @@ import argparse
 from ..compare import compare, summary, update
 
 #: The CSVs of a profile's results folder that make its regression reference.
-REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv")
+REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv", "tables/routing_curves.csv",
+                   "tables/classifier_efficiency.csv")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..report import figures, tables
+from .. import routing_curves
+from ..report import figures, routing_figures, tables
 
 
 TABLE1_CAPTION = (
@@ -34,6 +35,19 @@ LEARNING_CAPTION = (
     "upscaling of the same LR (0 FLOPs). ")
 
 
+ROUTING_CAPTION = (
+    "Routing analysis of each trained ClassSR model from one per-patch pass over the test set (bench.routing): "
+    "PSNR from the patch-decomposed image error (each HR pixel counted once, overlaps split at their middle; the "
+    "evaluated, overlap-averaged PSNR of the trained routing is in classifier_efficiency.csv), FLOPs per 32×32 LR "
+    "patch in the paper's convention, classifier included only where it runs. Oracle: per patch the branch "
+    "minimising squared error + λ·FLOPs; random: the classifier's classes shuffled (10 draws); logit bias: "
+    "logits − knob·k; bicubic path: 0 FLOPs. ")
+EFFICIENCY_CAPTION = (
+    "Classifier efficiency = (PSNR_classifier − PSNR_random) / (PSNR_oracle − PSNR_random) at the classifier's "
+    "branch FLOPs (random keeps its class fractions; the oracle curve is interpolated there): 1 = as good as any "
+    "routing of these branches, 0 = chance. PSNR in dB (patch-decomposed); psnr_evaluated_db: the evaluation's. ")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
@@ -43,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train_log.csv of ClassSR runs (<runs>/<backbone>/<variant>/classsr/train_log.csv)")
     parser.add_argument("--class-map", nargs=3, action="append", default=[], metavar=("TESTSET", "ROUTING", "SAMPLE"),
                         help="routing CSV and SR sample PNG of the class-map figure of a test set (repeatable)")
+    parser.add_argument("--routing-cache", nargs=5, action="append", default=[],
+                        metavar=("TESTSET", "BACKBONE", "MODEL", "CACHE", "COSTS"),
+                        help="per-patch routing cache and part costs of a ClassSR model (python -m bench routing)")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
@@ -84,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     _curves(args.train_logs, out)
     if args.curves:
         _learning_curves(args.curves, summary, out, note)
+    if args.routing_cache:
+        _routing(args.routing_cache, summary, paper, out, note)
     for name in skipped:
         print(f"not rendered: {name}")
     if args.missing and Path(args.missing).is_file() and len(pd.read_csv(args.missing)):
@@ -99,6 +118,28 @@ def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: s
     for testset in curve["testset"].unique():
         figures.learning_curve(curve, testset, out / "figures" / f"learning_curve_{testset}.png",
                                LEARNING_CAPTION + note)
+
+
+def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame, out: Path, note: str) -> None:
+    frames, rows = [], []
+    evaluated = tables.dataset_rows(summary).set_index(["backbone", "testset", "model"])["psnr_rgb_db"]
+    for testset, backbone, model, cache, costs in caches:
+        points = routing_curves.curves(pd.read_csv(cache), pd.read_csv(costs))
+        frames.append(points.assign(backbone=backbone, testset=testset, model=model))
+        measured = evaluated.get((backbone, testset, model), float("nan"))
+        rows.append({"backbone": backbone, "testset": testset, "model": model, **routing_curves.efficiency(points),
+                     "psnr_evaluated_db": measured})
+    keys = ["backbone", "testset", "model"]
+    curves = pd.concat(frames, ignore_index=True)
+    curves = curves[keys + [c for c in curves.columns if c not in keys]]
+    curves.to_csv(out / "tables" / "routing_curves.csv", index=False)
+    eff = pd.DataFrame(rows)
+    eff.to_csv(out / "tables" / "classifier_efficiency.csv", index=False)
+    write_text(out / "tables" / "classifier_efficiency.md", tables.markdown_by_testset(eff, EFFICIENCY_CAPTION + note))
+    for testset in curves["testset"].unique():
+        routing_figures.routing_curves(curves, testset, out / "figures" / f"routing_curves_{testset}.png",
+                                       ROUTING_CAPTION + note, paper)
+        routing_figures.frontier(curves, testset, out / "figures" / f"frontier_{testset}.png", ROUTING_CAPTION + note)
 
 
 def _curves(paths: list[str], out: Path) -> None:

@@ -168,12 +168,14 @@ def report_inputs():
     maps = PLAN.class_maps()
     return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(), "curves": learning_curves(),
             "train_logs": [str(p) for p in PLAN.train_logs()],
-            "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)]}
+            "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)],
+            "caches": [str(p) for *_, cache, costs in PLAN.routing_caches() for p in (cache, costs)]}
 
 
 def report_params():
     maps = [a for testset, routing, sample in PLAN.class_maps() for a in ("--class-map", testset, routing, sample)]
-    return {"py": PY, "out": results_root, "maps": shlex.join(map(str, maps))}
+    caches = [a for entry in PLAN.routing_caches() for a in ("--routing-cache", *entry)]
+    return {"py": PY, "out": results_root, "maps": shlex.join(map(str, maps)), "caches": shlex.join(map(str, caches))}
 
 
 def results_root(wildcards, output):

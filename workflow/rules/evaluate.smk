@@ -26,6 +26,30 @@ rule evaluate:
         " > {log} 2>&1"
 
 
+rule routing_cache:
+    input:
+        manifest(),
+        model=evaluated_checkpoint,
+    output:
+        cache=out("patch_cache"),
+        costs=out("patch_costs"),
+    log:
+        log_of("patch_cache"),
+    benchmark:
+        benchmark_of("patch_cache")
+    threads: HEAVY
+    conda:
+        "../envs/bench.yaml"
+    params:
+        **evaluate_params(),
+        arch=evaluated_arch,
+        classifier=evaluated_classifier,
+    shell:
+        "{params.py} -m bench routing --model {input.model} --arch {params.arch} --classifier {params.classifier}"
+        " --testset {params.testset} --out {output.cache} --costs {output.costs} --batch-size {params.batch}"
+        " --coverage {params.coverage} --scale {params.scale} --device {params.device} > {log} 2>&1"
+
+
 rule evaluate_bicubic:
     input:
         manifest(),

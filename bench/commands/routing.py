@@ -1,0 +1,39 @@
+"""Per-patch routing cache of one ClassSR model on one test set (``bench.routing``): logits, every branch's and
+bicubic's error on every patch, and the parts' costs — what ``report`` derives the routing curves from.
+
+Writes --out (one row per patch) and --costs (FLOPs and MACs per 32×32 patch of each branch, bicubic, the
+classifier). One pass of every branch over the test set: about M times the cost of an evaluation.
+"""
+from __future__ import annotations
+
+import argparse
+
+from ..device import pick_device
+from ..models import load_official
+from ..provenance import write_atomic
+from ..routing import branch_costs, patch_cache
+from .common import limit_threads
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="ClassSR checkpoint (authors' key format)")
+    parser.add_argument("--arch", required=True, help="registry name, e.g. classsr_fsrcnn")
+    parser.add_argument("--classifier", default="classifier", help="registry name of its classifier")
+    parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
+    parser.add_argument("--out", required=True, help="per-patch cache CSV")
+    parser.add_argument("--costs", required=True, help="per-part cost CSV")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--coverage", default="paper", choices=["paper", "full"])
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--device", default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    limit_threads()
+    model = load_official(args.arch, args.model, scale=args.scale, classifier=args.classifier)
+    model = model.to(pick_device(args.device)).eval()
+    cache = patch_cache(model, testset=args.testset, coverage=args.coverage, batch_size=args.batch_size)
+    write_atomic(args.costs, lambda tmp: branch_costs(model).to_csv(tmp, index=False))
+    write_atomic(args.out, lambda tmp: cache.to_csv(tmp, index=False, float_format="%.6g"))
+    print(f"{len(cache)} patches of {cache['image'].nunique()} images → {args.out}")
+    return 0

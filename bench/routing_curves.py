@@ -1,0 +1,137 @@
+"""Routing policies of one trained ClassSR model, derived from its per-patch cache (``bench.routing``) — no SR pass
+per knob value, no torch. Beyond the paper (Kong et al., CVPR 2021, which reports one operating point):
+
+* ``classifier``: the trained routing (argmax of the logits); ``classifier_bias``: any-time ClassSR, logits
+  shifted by ``−knob·k`` for class k (knob > 0: cheaper classes, < 0: dearer); ``classifier_bicubic``: patches
+  the classifier sends to class 0 with softmax probability ≥ knob go to a zero-cost bicubic path instead.
+* ``oracle``: per patch the branch minimising SSE + knob·FLOPs (knob = λ, squared error per FLOP) — the best
+  any classifier could do with these branches; ``oracle_bicubic``: the same with bicubic as an extra class.
+* ``random``: the classifier's classes shuffled across the patches (its exact class fractions), mean over
+  ``RANDOM_DRAWS`` seeded draws — what the classifier adds over chance.
+* ``single_branch`` (knob = k: every patch to branch k; the last is the "-O" network) and ``bicubic`` (0 FLOPs).
+
+PSNR (dB, RGB, mean over images) comes from the patch-decomposed image error of the cache. ``flops_paper`` /
+``macs`` are per 32×32 LR patch and include the classifier only for the policies that run it; the classifier
+efficiency compares at equal *branch* FLOPs: (PSNR_classifier − PSNR_random) / (PSNR_oracle − PSNR_random),
+with the oracle interpolated at the classifier's branch FLOPs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+RANDOM_DRAWS = 10
+PSNR_CAP = 80.0  # identical images, as the metrics module
+POLICIES = ("classifier", "classifier_bias", "classifier_bicubic", "oracle", "oracle_bicubic", "random",
+            "single_branch", "bicubic")
+
+
+class Cache:
+    """Arrays of one cache: SSE per patch and part (branches, then bicubic last), logits, images, costs."""
+
+    def __init__(self, patches: pd.DataFrame, costs: pd.DataFrame):
+        self.m = sum(c.startswith("logit") for c in patches.columns)
+        if self.m < 2:
+            raise ValueError("a routing cache needs the logits of at least 2 classes")
+        self.logits = patches[[f"logit{k}" for k in range(self.m)]].to_numpy(float)
+        self.sse = patches[[f"sse_branch{k}" for k in range(self.m)] + ["sse_bicubic"]].to_numpy(float)
+        self.pixels = patches["pixels"].to_numpy(float)
+        self.images = pd.factorize(patches["image"])[0]
+        part = costs.set_index("part")
+        self.flops = part.loc[[f"branch{k}" for k in range(self.m)] + ["bicubic"], "flops_paper"].to_numpy(float)
+        self.macs = part.loc[[f"branch{k}" for k in range(self.m)] + ["bicubic"], "macs"].to_numpy(float)
+        self.classifier = part.loc["classifier", ["flops_paper", "macs"]].to_numpy(float)
+
+    @property
+    def trained(self) -> np.ndarray:
+        return self.logits.argmax(1)
+
+    def point(self, choice: np.ndarray, *, classifier: bool) -> dict:
+        """Dataset PSNR, FLOPs, MACs and class fractions of one routing (choice m = bicubic)."""
+        sse = np.bincount(self.images, weights=self.sse[np.arange(len(choice)), choice])
+        mse = sse / np.bincount(self.images, weights=self.pixels)
+        psnr = np.where(mse > 0, 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-12)), PSNR_CAP)
+        frac = np.bincount(choice, minlength=self.m + 1) / len(choice)
+        extra = self.classifier if classifier else (0.0, 0.0)
+        return {"psnr_rgb_db": float(psnr.mean()), "flops_paper": float(self.flops[choice].mean() + extra[0]),
+                "macs": float(self.macs[choice].mean() + extra[1]),
+                **{f"frac_class{k}": float(frac[k]) for k in range(self.m)}, "frac_bicubic": float(frac[self.m])}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def _bias_grid(cache: Cache, n: int = 21) -> np.ndarray:
+    spread = float(np.ptp(cache.logits)) or 1.0  # a bias beyond the logits' range routes every patch one way
+    return np.unique(np.concatenate([np.linspace(-spread, spread, n), [0.0]]))
+
+
+def _oracle_choice(cache: Cache, lam: float, parts: np.ndarray) -> np.ndarray:
+    parts = parts[np.argsort(cache.flops[parts], kind="stable")]  # ties go to the cheaper part
+    cost = cache.sse[:, parts] + lam * cache.flops[parts]
+    return parts[cost.argmin(1)]
+
+
+def _lambda_grid(cache: Cache, parts: np.ndarray, n: int = 24) -> np.ndarray:
+    """0, then λ between the quantiles of the per-patch break-even λ of the parts (mid-quantiles: no patch sits
+    exactly on a tie, so rounding differences between machines do not flip choices), then beyond the largest."""
+    sse, f = cache.sse[:, parts], cache.flops[parts]
+    ratios = [(sse[:, i] - sse[:, j]) / (f[j] - f[i]) for i in range(len(parts)) for j in range(len(parts))
+              if f[j] > f[i]]
+    ratios = np.concatenate(ratios) if ratios else np.zeros(1)
+    ratios = ratios[ratios > 0]
+    if not len(ratios):
+        return np.zeros(1)
+    return np.unique(np.concatenate([[0.0], np.quantile(ratios, (np.arange(n) + 0.5) / n), [ratios.max() * 1.01]]))
+
+
+def curves(patches: pd.DataFrame, costs: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Every policy's points: policy, step (index along its sweep, the row key), knob (the swept value: bias,
+    probability threshold, λ, branch index, number of random draws), psnr_rgb_db, flops_paper, macs,
+    frac_class*, frac_bicubic."""
+    c = Cache(patches, costs)
+    rows = [{"policy": "classifier", "knob": 0.0, **c.point(c.trained, classifier=True)}]
+    k = np.arange(c.m)
+    rows += [{"policy": "classifier_bias", "knob": float(b), **c.point((c.logits - b * k).argmax(1), classifier=True)}
+             for b in _bias_grid(c)]
+    p0 = _softmax(c.logits)[:, 0]
+    for tau in (1.01, 0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.0):
+        choice = np.where((c.trained == 0) & (p0 >= tau), c.m, c.trained)
+        rows.append({"policy": "classifier_bicubic", "knob": tau, **c.point(choice, classifier=True)})
+    for name, parts in (("oracle", np.arange(c.m)), ("oracle_bicubic", np.arange(c.m + 1))):
+        rows += [{"policy": name, "knob": float(lam), **c.point(_oracle_choice(c, lam, parts), classifier=False)}
+                 for lam in _lambda_grid(c, parts)]
+    rng = np.random.default_rng(seed)
+    draws = [c.point(rng.permutation(c.trained), classifier=False) for _ in range(RANDOM_DRAWS)]
+    rows.append({"policy": "random", "knob": float(RANDOM_DRAWS),
+                 **{key: float(np.mean([d[key] for d in draws])) for key in draws[0]}})
+    rows += [{"policy": "single_branch", "knob": float(j), **c.point(np.full(len(c.trained), j), classifier=False)}
+             for j in range(c.m)]
+    rows.append({"policy": "bicubic", "knob": 0.0, **c.point(np.full(len(c.trained), c.m), classifier=False)})
+    df = pd.DataFrame(rows)
+    df.insert(1, "step", df.groupby("policy").cumcount())
+    return df
+
+
+def efficiency(points: pd.DataFrame) -> dict:
+    """Classifier efficiency of one model's curves (see the module docstring); NaN when the oracle does not beat
+    random at that FLOPs."""
+    cls = points[points["policy"] == "classifier"].iloc[0]
+    rand = points[points["policy"] == "random"].iloc[0]
+    oracle = points[points["policy"] == "oracle"].sort_values("flops_paper")
+    at = rand["flops_paper"]  # = the classifier's branch FLOPs: random keeps its class fractions exactly
+    best = float(np.interp(at, oracle["flops_paper"], oracle["psnr_rgb_db"]))
+    gap, gain = best - rand["psnr_rgb_db"], cls["psnr_rgb_db"] - rand["psnr_rgb_db"]
+    gain = 0.0 if abs(gain) < 1e-9 else gain  # same routing up to float summation order
+    return {"psnr_classifier_db": cls["psnr_rgb_db"], "psnr_random_db": rand["psnr_rgb_db"],
+            "psnr_oracle_db": best, "branch_flops_paper": at,
+            "efficiency": gain / gap if gap > 1e-9 else np.nan}
+
+
+def pareto(points: pd.DataFrame) -> pd.Series:
+    """True for the points no other point beats on both FLOPs (lower) and PSNR (higher)."""
+    f, p = points["flops_paper"].to_numpy(), points["psnr_rgb_db"].to_numpy()
+    dominated = [bool(((f <= f[i]) & (p >= p[i]) & ((f < f[i]) | (p > p[i]))).any()) for i in range(len(f))]
+    return pd.Series(~np.array(dominated), index=points.index)
