@@ -13,14 +13,15 @@ import pandas as pd  # noqa: E402
 from ..routing_curves import pareto  # noqa: E402
 from .figures import _captioned  # noqa: E402
 
-LINES = {"oracle": ("k", "-", "oracle (upper bound)"), "oracle_bicubic": ("0.5", "--", "oracle + bicubic path"),
+LINES = {"oracle": ("k", "-", "oracle (least total error)"), "oracle_bicubic": ("0.5", "--", "oracle + bicubic path"),
          "classifier_bias": ("tab:blue", "-", "classifier, logit bias (any-time)"),
          "classifier_bicubic": ("tab:green", "-.", "classifier + bicubic path")}
 MARKS = {"classifier": ("tab:blue", "*", "trained classifier"), "random": ("tab:red", "x", "random, same fractions"),
-         "single_branch": ("tab:orange", "s", "single branch (last = -O)")}
+         "single_branch": ("tab:orange", "s", "all patches to one branch")}
 
 
-def routing_curves(curves: pd.DataFrame, testset: str, out: Path, caption: str, paper: pd.DataFrame | None = None):
+def routing_curves(curves: pd.DataFrame, testset: str, out: Path, caption: str, paper: pd.DataFrame | None = None,
+                   originals: pd.DataFrame | None = None):
     """One panel per (backbone, model) of ``testset``: FLOPs per patch (M, paper convention) vs PSNR (dB)."""
     sub = curves[curves["testset"] == testset]
     models = list(sub.groupby(["backbone", "model"], sort=False).groups)
@@ -41,6 +42,10 @@ def routing_curves(curves: pd.DataFrame, testset: str, out: Path, caption: str, 
         bicubic = g[g["policy"] == "bicubic"]["psnr_rgb_db"]
         if len(bicubic):
             ax.axhline(bicubic.iloc[0], color="0.4", ls=":", lw=1, label="bicubic (0 FLOPs)")
+        if originals is not None:  # the separately trained -O network, as evaluated
+            o = originals[(originals["backbone"] == backbone) & (originals["testset"] == testset)]
+            ax.scatter(o["flops_paper"] / 1e6, o["psnr_rgb_db"], color="tab:purple", marker="D", s=45,
+                       label="-O network (evaluated)", zorder=3)
         if paper is not None and model == "classsr":
             ref = paper[(paper["backbone"] == backbone) & (paper["testset"] == testset)
                         & (paper["variant"] == "classsr")]
