@@ -9,6 +9,7 @@ and a metric-bearing reference lacks is an error (the reference must be updated)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -95,11 +96,15 @@ def compare(current: str | Path, reference: str | Path) -> list[Problem]:
     return problems
 
 
-def update(current: str | Path, reference: str | Path, names: tuple[str, ...]) -> list[Path]:
-    """Write the reference CSVs ``names`` (paths relative to ``current``) without timing/provenance columns."""
+def update(current: str | Path, reference: str | Path, names: tuple[str, ...], *,
+           rows: dict[str, Callable[[pd.DataFrame], pd.Series]] | None = None) -> list[Path]:
+    """Write the reference CSVs ``names`` (paths relative to ``current``) without timing/provenance columns;
+    ``rows[name]`` selects the rows of that file worth pinning (compare checks the reference's rows only)."""
     written = []
     for name in names:
         df = pd.read_csv(Path(current) / name)
+        if rows and name in rows:
+            df = df[rows[name](df)]
         keep = [c for c in df.columns if c in KEY_COLUMNS or tolerance(c) is not None]
         out = Path(reference) / name
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -172,14 +172,17 @@ class Plan:
         ``evaluate.routing_curves`` is on."""
         if not self.profile.evaluate.routing_curves:
             return []
-        return [(t.name, b, m, self.evaluation(t.name, b, m, "patch_cache"), self.evaluation(t.name, b, m, "patch_costs"))
+        return [(t.name, b, m, *(self.evaluation(t.name, b, m, kind) for kind in ("patch_cache", "patch_costs")))
                 for t in self.profile.data.test_sets for b, m in self.variants]
 
-    def train_logs(self) -> list[Path]:
-        """The stage-2 training logs of every trained ClassSR variant (the report's training-curve figure)."""
+    def train_logs(self) -> list[tuple[Path, Path]]:
+        """(stage-2 model, its train_log.csv) of every trained ClassSR variant (the training-curve figure); the
+        model is what the workflow can depend on — the log is not a declared output, so that Snakemake never
+        deletes a log an interrupted run resumes into."""
         if self.profile.official.folder:
             return []
-        return [self.layout.path("train_log", backbone=b, variant=v, stage="classsr") for b, v in self.variants]
+        return [(self.variant_model(b, v, "classsr"),
+                 self.layout.path("train_log", backbone=b, variant=v, stage="classsr")) for b, v in self.variants]
 
     # ---- job configurations
     def _variant(self, backbone: str, variant: str) -> Variant:

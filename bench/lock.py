@@ -1,4 +1,4 @@
-"""An exclusive lock per output folder, so that two processes never write one run (or one prepared data set).
+"""An exclusive lock per run folder, so that two trainers never write one run (used by ``bench.train``).
 
 ``fcntl.flock`` on ``<folder>/.lock``: the kernel releases it when the holder exits, even on ``kill -9``, so a
 stale lock cannot block a rerun; the holder's PID is written into the file for the second process's message.

@@ -45,6 +45,9 @@ def image_patches(model: ClassSR, lr_img: np.ndarray, hr_img: np.ndarray, *, cov
     s, (h, w) = model.scale, lr.shape[1:]
     grid = make_grid(h, w, coverage=coverage)
     ch, cw = grid.covered_hr(s)
+    if hr_img.shape[0] < ch or hr_img.shape[1] < cw:
+        raise ValueError(f"HR {hr_img.shape[1]}×{hr_img.shape[0]} is smaller than {s}× the LR's covered "
+                         f"{cw // s}×{ch // s}")
     hr = to_255(hr_img)[:ch, :cw].transpose(2, 0, 1)
     # MATLAB bicubic rounded half up to 8 bits, as the bicubic reference row of the tables
     bicubic = np.clip(np.floor(imresize(to_255(lr_img), s)[:ch, :cw] + 0.5), 0, 255).transpose(2, 0, 1)

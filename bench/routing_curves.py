@@ -8,12 +8,14 @@ per knob value, no torch. Beyond the paper (Kong et al., CVPR 2021, which report
   any classifier could do with these branches; ``oracle_bicubic``: the same with bicubic as an extra class.
 * ``random``: the classifier's classes shuffled across the patches (its exact class fractions), mean over
   ``RANDOM_DRAWS`` seeded draws — what the classifier adds over chance.
-* ``single_branch`` (knob = k: every patch to branch k; the last is the "-O" network) and ``bicubic`` (0 FLOPs).
+* ``single_branch`` (knob = k: every patch to branch k — the widest is ClassSR's own branch, not the separately
+  trained "-O" network) and ``bicubic`` (0 FLOPs).
 
 PSNR (dB, RGB, mean over images, as the paper) comes from the patch-decomposed image error of the cache;
-``psnr_pooled_db`` pools all patches into one MSE. The oracle minimises the total squared error, so it bounds
-every routing in pooled PSNR exactly (at equal branch FLOPs, interpolated along its convex frontier); for the
-image-mean PSNR it is a near-bound — a routing that spreads its errors over images differently can beat it. ``flops_paper`` /
+``psnr_pooled_db`` pools all patches into one MSE. Each oracle point minimises the total squared error at its
+own FLOPs, so it bounds every routing of equal FLOPs in pooled PSNR; between its ~26 points the curve is
+interpolated (which can sit a few thousandths of a dB off the exact hull). For the image-mean PSNR it is a
+near-bound: a routing that spreads its errors over the images differently can beat it. ``flops_paper`` /
 ``macs`` are per 32×32 LR patch and include the classifier only for the policies that run it; the classifier
 efficiency compares at equal *branch* FLOPs: (PSNR_classifier − PSNR_random) / (PSNR_oracle − PSNR_random),
 with the oracle interpolated at the classifier's branch FLOPs.
@@ -24,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 RANDOM_DRAWS = 10
+#: Below this oracle-over-random gap (dB) the efficiency is undefined (NaN): the regression tolerance of PSNR.
+MIN_GAP_DB = 0.05
 PSNR_CAP = 80.0  # identical images, as the metrics module
 POLICIES = ("classifier", "classifier_bias", "classifier_bicubic", "oracle", "oracle_bicubic", "random",
             "single_branch", "bicubic")
@@ -72,9 +76,10 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def _bias_grid(cache: Cache, n: int = 21) -> np.ndarray:
+def _bias_grid(cache: Cache, half: int = 10) -> np.ndarray:
+    """2·half + 1 biases with an exact 0 in the middle (a fixed row count: rows are keyed by their step)."""
     spread = float(np.ptp(cache.logits)) or 1.0  # a bias beyond the logits' range routes every patch one way
-    return np.unique(np.concatenate([np.linspace(-spread, spread, n), [0.0]]))
+    return spread * np.arange(-half, half + 1) / half
 
 
 def _oracle_choice(cache: Cache, lam: float, parts: np.ndarray) -> np.ndarray:
@@ -84,16 +89,19 @@ def _oracle_choice(cache: Cache, lam: float, parts: np.ndarray) -> np.ndarray:
 
 
 def _lambda_grid(cache: Cache, parts: np.ndarray, n: int = 24) -> np.ndarray:
-    """0, then λ between the quantiles of the per-patch break-even λ of the parts (mid-quantiles: no patch sits
-    exactly on a tie, so rounding differences between machines do not flip choices), then beyond the largest."""
+    """n + 2 values of λ (a fixed row count): 0, n midpoints between consecutive distinct per-patch break-even
+    values of the parts (so no patch sits exactly on a tie), spread evenly over them, and one beyond the largest."""
     sse, f = cache.sse[:, parts], cache.flops[parts]
     ratios = [(sse[:, i] - sse[:, j]) / (f[j] - f[i]) for i in range(len(parts)) for j in range(len(parts))
               if f[j] > f[i]]
-    ratios = np.concatenate(ratios) if ratios else np.zeros(1)
+    ratios = np.unique(np.concatenate(ratios)) if ratios else np.zeros(0)
     ratios = ratios[ratios > 0]
-    if not len(ratios):
-        return np.zeros(1)
-    return np.unique(np.concatenate([[0.0], np.quantile(ratios, (np.arange(n) + 0.5) / n), [ratios.max() * 1.01]]))
+    if len(ratios) >= 2:
+        mids = (ratios[:-1] + ratios[1:]) / 2
+        inner = mids[np.linspace(0, len(mids) - 1, n).round().astype(int)]
+    else:
+        inner = np.full(n, ratios[0] / 2 if len(ratios) else 0.0)
+    return np.concatenate([[0.0], inner, [ratios.max() * 1.01 if len(ratios) else 0.0]])
 
 
 def curves(patches: pd.DataFrame, costs: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
@@ -127,8 +135,8 @@ def curves(patches: pd.DataFrame, costs: pd.DataFrame, *, seed: int = 0) -> pd.D
 def efficiency(points: pd.DataFrame) -> dict:
     """Classifier efficiency of one model's curves (see the module docstring), with the dataset PSNR as the paper
     averages it (mean over images) and pooled over all patches (``_pooled``: one MSE for the whole set, which
-    does not penalise concentrating the cheap routing in a few images); NaN when the oracle does not beat random
-    at that FLOPs."""
+    does not penalise concentrating the cheap routing in a few images); NaN when the oracle beats random by less
+    than ``MIN_GAP_DB`` at that FLOPs (the ratio would be noise)."""
     cls = points[points["policy"] == "classifier"].iloc[0]
     rand = points[points["policy"] == "random"].iloc[0]
     oracle = points[points["policy"] == "oracle"].sort_values("flops_paper")
@@ -139,7 +147,7 @@ def efficiency(points: pd.DataFrame) -> dict:
         gap, gain = best - rand[column], cls[column] - rand[column]
         gain = 0.0 if abs(gain) < 1e-9 else gain  # same routing up to float summation order
         out |= {f"psnr_classifier{suffix}_db": cls[column], f"psnr_random{suffix}_db": rand[column],
-                f"psnr_oracle{suffix}_db": best, f"efficiency{suffix}": gain / gap if gap > 1e-9 else np.nan}
+                f"psnr_oracle{suffix}_db": best, f"efficiency{suffix}": gain / gap if gap >= MIN_GAP_DB else np.nan}
     return out
 
 

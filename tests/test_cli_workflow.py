@@ -111,5 +111,9 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     md = (out / "tables" / "table1.md").read_text()
     assert "released checkpoints, evaluated as published" in md and "demo scale" not in md
     assert set(pd.read_csv(out / "perf" / "perf.csv")["backbone"]) == {"fsrcnn"}
+    # the routing analysis works on released checkpoints too: a collapsed classifier equals random routing
+    eff = pd.read_csv(out / "tables" / "classifier_efficiency.csv").iloc[0]
+    assert eff["psnr_classifier_db"] == pytest.approx(eff["psnr_random_db"], abs=1e-9)
+    assert (out / "figures" / "frontier_test2k.png").is_file()
     order = [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("localrule ")]
     assert order.index("report") < order.index("perf")

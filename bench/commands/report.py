@@ -46,9 +46,10 @@ ROUTING_CAPTION = (
 EFFICIENCY_CAPTION = (
     "Classifier efficiency = (PSNR_classifier − PSNR_random) / (PSNR_oracle − PSNR_random) at the classifier's "
     "branch FLOPs (random keeps its class fractions; the oracle curve is interpolated there): 1 = as good as any "
-    "routing of these branches, 0 = chance, < 0 = worse than chance. PSNR in dB (patch-decomposed): mean over "
-    "images as the paper, and pooled (one MSE over all patches; *_pooled) — the image mean penalises a routing "
-    "that concentrates its cheap branches in a few images, and the oracle is an exact bound only when pooled. "
+    "routing of these branches, 0 = chance, < 0 = worse than chance; empty when the oracle beats random by less "
+    "than 0.05 dB. PSNR in dB (patch-decomposed): mean over images as the paper, and pooled (one MSE over all "
+    "patches; *_pooled) — the image mean penalises a routing that concentrates its cheap branches in a few "
+    "images, and the oracle bounds the pooled PSNR only (its points exactly, interpolated between them). "
     "psnr_evaluated_db: the evaluation's (overlap-averaged) PSNR of the trained routing. ")
 
 

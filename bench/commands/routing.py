@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     model = model.to(pick_device(args.device)).eval()
     cache = patch_cache(model, testset=args.testset, coverage=args.coverage, batch_size=args.batch_size)
     write_atomic(args.costs, lambda tmp: branch_costs(model).to_csv(tmp, index=False))
-    write_atomic(args.out, lambda tmp: cache.to_csv(tmp, index=False, float_format="%.6g"))
+    # 9 significant digits: float32 logits survive the round trip, so the cached argmax is the model's
+    write_atomic(args.out, lambda tmp: cache.to_csv(tmp, index=False, float_format="%.9g"))
     print(f"{len(cache)} patches of {cache['image'].nunique()} images → {args.out}")
     return 0

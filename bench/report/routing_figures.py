@@ -17,7 +17,7 @@ LINES = {"oracle": ("k", "-", "oracle (least total error)"), "oracle_bicubic": (
          "classifier_bias": ("tab:blue", "-", "classifier, logit bias (any-time)"),
          "classifier_bicubic": ("tab:green", "-.", "classifier + bicubic path")}
 MARKS = {"classifier": ("tab:blue", "*", "trained classifier"), "random": ("tab:red", "x", "random, same fractions"),
-         "single_branch": ("tab:orange", "s", "all patches to one branch")}
+         "single_branch": ("tab:orange", "s", "all patches to one branch")}  # the widest is not the -O network
 
 
 def routing_curves(curves: pd.DataFrame, testset: str, out: Path, caption: str, paper: pd.DataFrame | None = None,

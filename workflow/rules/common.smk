@@ -167,7 +167,7 @@ def report_inputs():
     training logs and the routing/sample files of the class-map figures."""
     maps = PLAN.class_maps()
     return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(), "curves": learning_curves(),
-            "train_logs": [str(p) for p in PLAN.train_logs()],
+            "trained": [str(model) for model, _ in PLAN.train_logs()],  # their run folders hold the train logs
             "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)],
             "caches": [str(p) for *_, cache, costs in PLAN.routing_caches() for p in (cache, costs)]}
 
@@ -175,7 +175,8 @@ def report_inputs():
 def report_params():
     maps = [a for testset, routing, sample in PLAN.class_maps() for a in ("--class-map", testset, routing, sample)]
     caches = [a for entry in PLAN.routing_caches() for a in ("--routing-cache", *entry)]
-    return {"py": PY, "out": results_root, "maps": shlex.join(map(str, maps)), "caches": shlex.join(map(str, caches))}
+    return {"py": PY, "out": results_root, "maps": shlex.join(map(str, maps)), "caches": shlex.join(map(str, caches)),
+            "train_logs": shlex.join(str(log) for _, log in PLAN.train_logs())}
 
 
 def results_root(wildcards, output):

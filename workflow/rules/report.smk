@@ -25,7 +25,7 @@ rule report:
     shell:
         "{params.py} -m bench report --summary {input.summary} --missing {input.missing} --paper {input.paper}"
         " --curves {input.curves}"
-        " --train-logs {input.train_logs} {params.maps} {params.caches} --out {params.out} > {log} 2>&1"
+        " --train-logs {params.train_logs} {params.maps} {params.caches} --out {params.out} > {log} 2>&1"
 
 
 rule flops:

@@ -76,7 +76,6 @@ use rule train_reference as train_classsr with:
         classsr_branches,
     output:
         out("variant_model", stage="classsr"),
-        out("train_log", stage="classsr"),  # read by the report's training-curve figure
     log:
         log_of("variant_model", stage="classsr"),
     benchmark:
