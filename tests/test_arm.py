@@ -1,0 +1,112 @@
+"""ARM's routing (Chen et al., ECCV 2022; spec arm.md §2) against values from the spec: the released lookup tables
+and the route per bin they give for each k, the boundary scores, the edge score and the bicubic path by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench.arm import bicubic_path, bins, decide, edge_scores, eta
+
+# The released LUTs (arm.md §2.2; P_j[b] in dB): rows bicubic, then the three widths.
+BIC = [49.665666, 40.379667, 36.963098, 34.711673, 32.767854, 31.249627, 29.794846, 28.844648, 28.086064, 27.219880,
+       26.246534, 25.184410, 24.353725, 23.475245, 22.931950, 22.147708, 21.589520, 20.888585, 20.302011, 19.612222,
+       18.858828, 19.026980, 18.953350, 18.033761, 15.975674, 17.388728, 16.029580, 16.986880, 16.706848, 17.586769]
+FSRCNN = [BIC,
+          [48.158816, 40.946624, 38.108965, 36.066598, 34.178064, 32.791865, 31.362269, 30.413908, 29.734641, 28.819940,
+           27.827395, 26.667628, 25.803974, 24.852252, 24.380775, 23.552317, 22.983904, 22.264357, 21.712828, 20.997074,
+           20.129059, 20.390945, 20.349853, 19.340630, 17.128492, 18.847211, 17.169483, 18.697474, 18.344471, 20.064958],
+          [49.271579, 41.183676, 38.471683, 36.519473, 34.621964, 33.272185, 31.885759, 30.895244, 30.249751, 29.304776,
+           28.279759, 27.135889, 26.238149, 25.277752, 24.819125, 23.987204, 23.411281, 22.694550, 22.142747, 21.445030,
+           20.548392, 20.898914, 20.833456, 19.862120, 17.736988, 19.529026, 17.744582, 19.638488, 19.391895, 21.250546],
+          [49.289181, 41.212037, 38.510143, 36.583501, 34.699387, 33.358789, 31.994631, 30.988487, 30.352174, 29.407121,
+           28.372849, 27.231052, 26.325470, 25.373572, 24.908327, 24.088936, 23.499881, 22.793440, 22.231790, 21.538738,
+           20.644574, 21.003398, 20.966709, 19.986178, 17.931353, 19.725332, 17.891160, 19.833021, 19.783426, 21.759208]]
+CARN = [BIC,
+        [49.297094, 41.395567, 38.822086, 36.926115, 35.055635, 33.739214, 32.387928, 31.329142, 30.739685, 29.757452,
+         28.702213, 27.566863, 26.646085, 25.691421, 25.217257, 24.414026, 23.815177, 23.132116, 22.570134, 21.900196,
+         20.993370, 21.425114, 21.415314, 20.387375, 18.611642, 20.314003, 18.566140, 20.573758, 20.589542, 23.201131],
+        [49.392250, 41.575722, 39.059190, 37.196642, 35.306549, 34.015074, 32.672920, 31.583408, 31.021409, 30.025896,
+         28.971830, 27.822272, 26.897063, 25.950236, 25.470860, 24.675883, 24.067025, 23.403546, 22.853704, 22.185472,
+         21.285146, 21.744968, 21.730409, 20.773634, 19.095183, 20.841181, 19.277453, 21.280304, 21.005705, 23.945744],
+        [49.406195, 41.683949, 39.206265, 37.368125, 35.482624, 34.233713, 32.896468, 31.805790, 31.268219, 30.258112,
+         29.218028, 28.069203, 27.141053, 26.207905, 25.734938, 24.937061, 24.324757, 23.695967, 23.151768, 22.495724,
+         21.619153, 22.152656, 22.079770, 21.245402, 19.731450, 21.563797, 20.121499, 22.233364, 21.680435, 23.590213]]
+# ARM's cost_list (arm.md §3): FLOPs per 32×32 patch of [bicubic, w1, w2, w3]
+FSRCNN_COSTS = [0, 141262852, 304570372, 467877892]
+CARN_COSTS = [0, 380215296, 771563520, 1154875392]
+DELTA = 7.32158203125
+CENTRES = 3.660791015625 + DELTA * np.arange(30)
+
+
+@pytest.mark.parametrize("table,costs,k,route", [
+    (FSRCNN, FSRCNN_COSTS, 0.75, "011112222212111111111222222223"),
+    (FSRCNN, FSRCNN_COSTS, 0.815, "011222222222212212221222222223"),
+    (FSRCNN, FSRCNN_COSTS, 0.85, "011222222222222222222222222223"),
+    (FSRCNN, FSRCNN_COSTS, 1.5, "022222222222222222222222222233"),
+    (FSRCNN, FSRCNN_COSTS, 3.45, "022222323322222322222333333333"),
+    (FSRCNN, FSRCNN_COSTS, 3.6, "022222323322222323222333333333"),
+    (FSRCNN, FSRCNN_COSTS, 4, "022222333333333333333333333333"),
+    (FSRCNN, FSRCNN_COSTS, 16, "033333333333333333333333333333"),
+    (CARN, CARN_COSTS, 1.3, "011212212221133313333333333332"),
+    (CARN, CARN_COSTS, 1.32, "011212212221133333333333333332"),
+    (CARN, CARN_COSTS, 1.36, "011222223233233333333333333332"),
+    (CARN, CARN_COSTS, 1.38, "011222223233333333333333333332"),
+    (CARN, CARN_COSTS, 1.5, "012222333333333333333333333332"),
+    (CARN, CARN_COSTS, 1.94, "022333333333333333333333333332"),
+    (CARN, CARN_COSTS, 4, "033333333333333333333333333332"),
+])
+def test_the_released_tables_give_the_published_route_per_bin(table, costs, k, route):
+    got = decide(np.array(table), costs, np.arange(30), eta(k, costs))
+    assert "".join(map(str, got)) == route
+
+
+def test_best_mode_sends_bin_zero_to_bicubic_and_forced_paths_are_forced():
+    assert "".join(map(str, decide(np.array(FSRCNN), FSRCNN_COSTS, np.arange(30), "best"))) == "0" + "3" * 29
+    assert "".join(map(str, decide(np.array(CARN), CARN_COSTS, np.arange(30), "best"))) == \
+        "033333333333333333333333333332"
+    assert set(decide(np.array(FSRCNN), FSRCNN_COSTS, np.arange(30), 3)) == {3}
+    with pytest.raises(ValueError, match="forced path 7"):
+        decide(np.array(FSRCNN), FSRCNN_COSTS, np.arange(30), 7)
+    with pytest.raises(ValueError, match="η > 0"):
+        decide(np.array(FSRCNN), FSRCNN_COSTS, np.arange(30), -1.0)
+
+
+def test_boundary_scores_take_the_nearest_centre_not_the_floor():
+    # arm.md §2.3: 73.2158203125 → bin 10 (floor would give 9); 146.431640625 → bin 19; outside the range clamps
+    assert bins(np.array([73.2158203125, 146.431640625, -5.0, 300.0]), CENTRES).tolist() == [10, 19, 0, 29]
+
+
+def test_edge_score_by_hand():
+    flat = torch.full((1, 3, 8, 8), 100 / 255)
+    assert edge_scores(flat).tolist() == [0.0]
+    # one bright pixel in a dark grey patch: its own response −8·255 clips to 255; the 4 diagonal neighbours get
+    # 2·255 = 510 → 255; everything else 0 (the pixel sits away from the border) → 5·255/64
+    dot = torch.zeros(1, 3, 8, 8)
+    dot[0, :, 3, 4] = 1.0
+    assert edge_scores(dot)[0] == pytest.approx(5 * 255 / 64)
+    # pure red is grey (9798·255 + 16384) >> 15 = 76 (OpenCV's fixed point): the pixel's −8·76 clips to 255, its
+    # four diagonal neighbours get 2·76 = 152
+    red = torch.zeros(1, 3, 8, 8)
+    red[0, 0, 3, 4] = 1.0
+    assert edge_scores(red)[0] == pytest.approx((255 + 4 * 152) / 64)
+    # borders are reflect-101 (OpenCV's default): a bright corner pixel is not its own mirror image, so only it
+    # (−8·255 → 255) and pixel (1, 1) (2·255 → 255) respond; a symmetric reflection would add 2·255 at the corner
+    corner = torch.zeros(1, 3, 8, 8)
+    corner[0, :, 0, 0] = 1.0
+    assert edge_scores(corner)[0] == pytest.approx(2 * 255 / 64)
+
+
+def test_bicubic_path_is_pytorchs_a_minus_075_kernel():
+    """An impulse upscaled ×4: output pixel (i, j) sees source offsets d = (i + 0.5)/4 − 0.5 − r; the weight is the
+    Keys cubic kernel with a = −0.75 (MATLAB uses −0.5)."""
+    def keys(d, a=-0.75):
+        d = abs(d)
+        return (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1 if d <= 1 else a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a
+
+    x = torch.zeros(1, 3, 8, 8, dtype=torch.float64)
+    x[0, :, 4, 4] = 0.5
+    out = bicubic_path(x)
+    for i, j in ((17, 17), (18, 16), (19, 21)):
+        dy, dx = (i + 0.5) / 4 - 0.5 - 4, (j + 0.5) / 4 - 0.5 - 4
+        assert out[0, 0, i, j].item() == pytest.approx(min(1.0, max(0.0, 0.5 * keys(dy) * keys(dx))), abs=1e-12)
