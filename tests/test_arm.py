@@ -110,3 +110,48 @@ def test_bicubic_path_is_pytorchs_a_minus_075_kernel():
     for i, j in ((17, 17), (18, 16), (19, 21)):
         dy, dx = (i + 0.5) / 4 - 0.5 - 4, (j + 0.5) / 4 - 0.5 - 4
         assert out[0, 0, i, j].item() == pytest.approx(min(1.0, max(0.0, 0.5 * keys(dy) * keys(dx))), abs=1e-12)
+
+
+def _us_fsrcnn(state: dict, w: int, x: torch.Tensor) -> torch.Tensor:
+    """ARM's slimmable FSRCNN forward at width w, written from the slicing table of arm.md §1.2 (not via subnet)."""
+    import torch.nn.functional as F
+
+    p = lambda k: state[k]  # noqa: E731
+    y = F.prelu(F.conv2d(x, p("head_conv.0.weight")[:w], p("head_conv.0.bias")[:w], padding=2), p("head_conv.1.weight"))
+    y = F.prelu(F.conv2d(y, p("body_conv.0.0.weight")[:, :w], p("body_conv.0.0.bias")), p("body_conv.0.1.weight"))
+    for i in range(1, 5):
+        y = F.conv2d(y, p(f"body_conv.{i}.weight"), p(f"body_conv.{i}.bias"), padding=1)
+    y = F.prelu(y, p("body_conv.5.weight"))
+    y = F.prelu(F.conv2d(y, p("body_conv.6.0.weight")[:w], p("body_conv.6.0.bias")[:w]), p("body_conv.6.1.weight"))
+    return F.conv_transpose2d(y, p("tail_conv.weight")[:w], p("tail_conv.bias"), stride=4, padding=3, output_padding=1)
+
+
+def test_arm_subnets_equal_the_slimmable_forward_and_round_trip_arms_key_format(tmp_path):
+    from bench.models import build, export_official, load_arm
+
+    torch.manual_seed(0)
+    state = export_official(build("fsrcnn", width=56))  # ARM's FSRCNN keys are ClassSR's (arm.md §1.5)
+    torch.save(state, tmp_path / "arm-fsrcnn.pth")
+    arm = load_arm("fsrcnn", str(tmp_path / "arm-fsrcnn.pth"))
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        for w in (16, 36, 56):
+            torch.testing.assert_close(arm.subnet(w)(x), _us_fsrcnn(state, w, x), rtol=1e-5, atol=1e-6)
+        assert torch.equal(arm.subnet(56)(x), arm.full(x))
+    assert [sum(p.numel() for p in arm.subnet(w).parameters()) for w in (16, 36, 56)] == [10_755, 17_635, 24_515]
+    srresnet = load_arm("srresnet", export_official(build("srresnet", width=64, blocks=2)))
+    assert srresnet.subnet(36).conv_first.weight.shape == (36, 3, 3, 3)
+
+
+def test_arm_bad_input_is_named():
+    from bench.models import CheckpointError, build, export_official, load_arm
+
+    with pytest.raises(CheckpointError, match="a ClassSR checkpoint"):
+        load_arm("fsrcnn", export_official(build("classsr_fsrcnn", widths=[16, 36, 56])))
+    with pytest.raises(CheckpointError, match="supernets are 56 wide; this checkpoint is 36"):
+        load_arm("fsrcnn", export_official(build("fsrcnn", width=36)))
+    arm = load_arm("fsrcnn", export_official(build("fsrcnn", width=56)))
+    with pytest.raises(ValueError, match=r"widths \[16, 36, 56\], not 24"):
+        arm.subnet(24)
+    with pytest.raises(KeyError, match="no ARM supernet 'edsr'"):
+        load_arm("edsr", {})
