@@ -94,13 +94,18 @@ def to_255(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float64) * (255.0 / 65535 if img.dtype == np.uint16 else 1.0)
 
 
+def bicubic_upscale(lr: np.ndarray, scale: int, h: int, w: int) -> np.ndarray:
+    """MATLAB-bicubic ×scale of an LR image on the 0–255 scale, cropped to h×w and rounded half up to 8 bits like
+    MATLAB's imresize of an 8-bit image (identical for 8-bit input): the bicubic reference of every table."""
+    return np.clip(np.floor(imresize(lr, scale)[:h, :w] + 0.5), 0, 255)
+
+
 def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "paper") -> dict:
     """Scores of MATLAB-bicubic upscaling of one LR image on the region the 32/28 grid covers."""
     lr = to_255(read_image(lr_path))
     grid = make_grid(lr.shape[0], lr.shape[1], coverage=coverage)
     h, w = grid.covered_hr(scale)
-    # rounded half up to 8 bits like MATLAB's imresize of an 8-bit image (identical for 8-bit input)
-    sr = np.clip(np.floor(imresize(lr, scale)[:h, :w] + 0.5), 0, 255)
+    sr = bicubic_upscale(lr, scale, h, w)
     gt = to_255(read_image(hr_path))[:h, :w]
     if gt.shape != sr.shape:
         raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .evaluate import model_costs, testset_pairs, to_255
+from .evaluate import bicubic_upscale, model_costs, testset_pairs, to_255
 from .images import read_image, to_tensor
 from .models import ClassSR
-from .resize import imresize
 from .tiling import extract, make_grid
 
 
@@ -49,8 +48,7 @@ def image_patches(model: ClassSR, lr_img: np.ndarray, hr_img: np.ndarray, *, cov
         raise ValueError(f"HR {hr_img.shape[1]}×{hr_img.shape[0]} is smaller than {s}× the LR's covered "
                          f"{cw // s}×{ch // s}")
     hr = to_255(hr_img)[:ch, :cw].transpose(2, 0, 1)
-    # MATLAB bicubic rounded half up to 8 bits, as the bicubic reference row of the tables
-    bicubic = np.clip(np.floor(imresize(to_255(lr_img), s)[:ch, :cw] + 0.5), 0, 255).transpose(2, 0, 1)
+    bicubic = bicubic_upscale(to_255(lr_img), s, ch, cw).transpose(2, 0, 1)  # the tables' bicubic row
     cores = {(y, x): ((max(s * y0, s), min(s * y1, ch - s)), (max(s * x0, s), min(s * x1, cw - s)))
              for y, (y0, y1) in zip(grid.ys, _cores(grid.ys, grid.patch))
              for x, (x0, x1) in zip(grid.xs, _cores(grid.xs, grid.patch))}

@@ -51,6 +51,19 @@ def synthetic_image(rng, h: int, w: int):
     return img.astype(np.uint8)
 
 
+def one_image_testset(data, hr, lr):
+    """A prepared test set ``<data>/test/t`` of one HR/LR pair (written as PNG): its folder."""
+    import pandas as pd
+
+    from bench.images import write_image
+
+    (data / "test" / "t").mkdir(parents=True)
+    write_image(data / "hr.png", hr)
+    write_image(data / "lr.png", lr)
+    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(data / "test" / "t" / "pairs.csv", index=False)
+    return data / "test" / "t"
+
+
 def tiny_profile_dict(hr_dir, **train_extra) -> dict:
     """A profile that runs every stage in one step on tiny networks."""
     stage = {"iterations": 1, "batch_size": 2, "periods": [1], "restarts": [], "restart_weights": []}

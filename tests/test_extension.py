@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import one_image_testset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +129,6 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
     from bench.data.sources import embedded
     from bench.evaluate import bicubic_image, evaluate
     from bench.models import build
-    from bench.images import write_image
     from bench.report.tables import dataset_rows
     from bench.resize import bicubic_degrade
 
@@ -136,11 +136,7 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
         "mae_255", "0-255", lambda sr, hr, c: float(np.abs(sr - hr)[c:-c, c:-c].mean()), tolerance=0.1,
         higher_is_better=False))
     hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :128], 4)
-    (tmp_path / "data" / "test" / "t").mkdir(parents=True)
-    write_image(tmp_path / "data" / "hr.png", hr)
-    write_image(tmp_path / "data" / "lr.png", lr)
-    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(tmp_path / "data" / "test" / "t" / "pairs.csv",
-                                                                       index=False)
+    one_image_testset(tmp_path / "data", hr, lr)
     row = bicubic_image(tmp_path / "data" / "lr.png", tmp_path / "data" / "hr.png", scale=4)
     assert 0 < row["mae_255"] < 30 and {"psnr_rgb_db", "ssim_y"} <= set(row)
     net = evaluate(build("fsrcnn", width=8), backbone="fsrcnn", model_id="original",

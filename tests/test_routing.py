@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import one_image_testset
 
 from bench.routing_curves import POLICIES, curves, efficiency, pareto
 
@@ -102,7 +103,7 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
 
     from bench.data.sources import embedded
     from bench.evaluate import bicubic_image, evaluate
-    from bench.images import to_tensor, write_image
+    from bench.images import to_tensor
     from bench.inference import upscale
     from bench.models import build
     from bench.resize import bicubic_degrade
@@ -110,11 +111,7 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
 
     torch.manual_seed(0)
     hr, lr = bicubic_degrade(embedded("test")[1].load()[:200, :264], 4)
-    (tmp_path / "data" / "test" / "t").mkdir(parents=True)
-    write_image(tmp_path / "data" / "hr.png", hr)
-    write_image(tmp_path / "data" / "lr.png", lr)
-    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(tmp_path / "data" / "test" / "t" / "pairs.csv",
-                                                                       index=False)
+    one_image_testset(tmp_path / "data", hr, lr)
     model = build("classsr_fsrcnn", widths=[4, 8, 12]).eval()
     with torch.no_grad():  # spread the routing over the classes
         model.classifier.lastOut.bias.copy_(torch.tensor([0.02, 0.0, -0.02]))

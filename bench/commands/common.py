@@ -22,6 +22,16 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", help="training runs folder (default: <root>/runs)")
 
 
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The test set and the inference-engine settings shared by evaluate, curve and routing."""
+    parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--coverage", default="paper", choices=["paper", "full"],
+                        help="paper: the authors' grid (remainder dropped); full: edge-flush patches")
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--device", default="auto")
+
+
 def parse_sets(items: list[str]) -> dict:
     """``a.b.c=value`` strings → nested dict; values are parsed as YAML scalars/lists."""
     dotted = {}

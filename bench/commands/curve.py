@@ -19,19 +19,15 @@ from ..models import load_official
 from ..provenance import write_atomic
 from ..train.run import RunConfig
 from ..device import pick_device
-from .common import limit_threads
+from .common import add_engine_arguments, limit_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, help="run folder of a -O network (model.pth, config.yaml, "
                         "snapshots/iter_*.pth)")
     parser.add_argument("--arch", required=True, help="registry name of the network, e.g. fsrcnn")
-    parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
     parser.add_argument("--out", required=True, help="CSV to write")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--coverage", default="paper", choices=["paper", "full"])
-    parser.add_argument("--scale", type=int, default=4)
-    parser.add_argument("--device", default="auto")
+    add_engine_arguments(parser)
 
 
 def checkpoints(run: Path) -> list[tuple[int, Path]]:

@@ -18,7 +18,7 @@ from ..evaluate import BICUBIC, evaluate, evaluate_bicubic
 from ..models import load_official
 from ..provenance import write_atomic
 from ..device import pick_device
-from .common import limit_threads
+from .common import add_engine_arguments, limit_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,15 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="registry name of a ClassSR model's classifier (default: the paper's Class-Module)")
     parser.add_argument("--backbone", help="backbone column (default: --arch)")
     parser.add_argument("--id", help="model id in the tables: original or a variant id (default: --arch)")
-    parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
     parser.add_argument("--out", required=True, help="CSV to write")
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
     parser.add_argument("--sample", help="also write the SR of the first image as PNG")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--coverage", default="paper", choices=["paper", "full"],
-                        help="paper: the authors' grid (remainder dropped); full: edge-flush patches")
-    parser.add_argument("--scale", type=int, default=4)
-    parser.add_argument("--device", default="auto")
+    add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,20 +12,16 @@ from ..device import pick_device
 from ..models import load_official
 from ..provenance import write_atomic
 from ..routing import branch_costs, patch_cache
-from .common import limit_threads
+from .common import add_engine_arguments, limit_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="ClassSR checkpoint (authors' key format)")
     parser.add_argument("--arch", required=True, help="registry name, e.g. classsr_fsrcnn")
     parser.add_argument("--classifier", default="classifier", help="registry name of its classifier")
-    parser.add_argument("--testset", required=True, help="prepared test set folder (holds pairs.csv)")
     parser.add_argument("--out", required=True, help="per-patch cache CSV")
     parser.add_argument("--costs", required=True, help="per-part cost CSV")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--coverage", default="paper", choices=["paper", "full"])
-    parser.add_argument("--scale", type=int, default=4)
-    parser.add_argument("--device", default="auto")
+    add_engine_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
