@@ -155,3 +155,31 @@ def test_arm_bad_input_is_named():
         arm.subnet(24)
     with pytest.raises(KeyError, match="no ARM supernet 'edsr'"):
         load_arm("edsr", {})
+
+
+def test_arm_carn_is_the_biased_fusion_flavour_and_its_subnets_are_leading_corners(tmp_path):
+    """ARM's US-CARN-M (arm.md §1.3, §1.5): 54 keys (biased 1×1 fusion convs, no BatchNorm), 294,171 parameters;
+    its width-w sub-net takes the leading corner of every tensor, CARN's concatenated and grouped convs included."""
+    from bench.models import build, export_official, load_arm
+
+    torch.manual_seed(0)
+    state = export_official(build("carn", width=64, bn=False))
+    assert len(state) == 54 and not any("running_mean" in k for k in state)
+    assert state["b1.c2.0.bias"].shape == (64,) and state["b1.c2.0.weight"].shape == (64, 192, 1, 1)
+    assert sum(v.numel() for v in state.values()) == 294_171
+    torch.save(state, tmp_path / "arm-carn.pth")
+    arm = load_arm("carn", str(tmp_path / "arm-carn.pth"))
+    assert arm.widths == (36, 52, 64) and not arm.full.bn
+    sub = arm.subnet(36)
+    assert sub.b1.c2[0].weight.shape == (36, 108, 1, 1) and sub.b1.b1.body[0].weight.shape == (36, 9, 3, 3)
+    assert torch.equal(sub.b2.c3[0].weight, state["b2.c3.0.weight"][:36, :144])
+    assert torch.equal(sub.upsample.up.body[3].weight, state["upsample.up.body.3.weight"][:144, :9])
+    assert torch.equal(sub.sub_mean.bias, state["sub_mean.bias"])  # MeanShift never sliced
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(arm.subnet(64)(x), arm.full(x))
+        assert sub(x).shape == (1, 3, 128, 128)
+    # ClassSR's CARN (BatchNorm fusion, 102 keys) is not an ARM supernet
+    with pytest.raises(Exception, match="unexpected keys|missing keys"):
+        from bench.models.arm import ArmSupernet
+        ArmSupernet(backbone="carn", state={**export_official(build("carn", width=64)), "c1.0.bias": torch.zeros(64)})

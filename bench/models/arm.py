@@ -7,7 +7,9 @@ nine backbone × width pairs, CARN's concatenated fusion inputs and grouped conv
 the registry backbone at width w and loads the corners strictly — no slimmable layers are needed to run ARM.
 
 ARM's FSRCNN and SRResNet checkpoints use exactly the keys of this registry's ``fsrcnn`` / ``srresnet``. ARM's CARN
-has biased fusion convs without BatchNorm (54 keys against ClassSR-CARN's 102): not in the registry yet.
+has biased fusion convs without BatchNorm (54 keys against ClassSR-CARN's 102): the registry's ``carn`` with
+``bn=False``, read off the checkpoint's keys. The corner rule covers CARN's subtleties by itself: a concatenated
+1×1 fusion weight (64, 192) becomes (w, 3w), a grouped conv's (64, 16) becomes (w, w/4), the MeanShift (3, 3) stays.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from .official import _check_keys, read_state_dict
 from .registry import INFER_KWARGS, build
 
 #: ARM's width lists (paths 1, 2, 3; path 0 is bicubic), arm.md §1.2–1.4.
-ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "srresnet": (36, 52, 64)}
+ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64)}
 
 
 class ArmSupernet(nn.Module):
@@ -45,7 +47,8 @@ class ArmSupernet(nn.Module):
 
 
 def _depth(backbone: str, state: dict) -> dict:
-    """Depth kwargs read off the checkpoint (e.g. SRResNet's blocks), without its width and scale."""
+    """Depth and flavour kwargs read off the checkpoint (SRResNet's blocks, CARN's ``bn``), without width and
+    scale."""
     return {k: v for k, v in INFER_KWARGS[backbone](state).items() if k not in ("width", "scale")}
 
 
@@ -53,7 +56,7 @@ def load_arm(name: str, source, *, scale: int = 4) -> ArmSupernet:
     """An ARM supernet from ARM's released checkpoint (``ckpt/arm-<name>.pth``, a plain state dict) or a state
     dict; read with ``weights_only=True`` and loaded strictly. ClassSR checkpoints are refused by name."""
     if name not in ARM_WIDTHS:
-        raise KeyError(f"no ARM supernet {name!r} here; known: {', '.join(ARM_WIDTHS)} (ARM's CARN: not yet)")
+        raise KeyError(f"no ARM supernet {name!r} here; known: {', '.join(ARM_WIDTHS)}")
     state = read_state_dict(source)
     if any(k.startswith(("net1.", "classifier.")) for k in state):
         raise CheckpointError(f"{source if isinstance(source, str) else 'state dict'}: a ClassSR checkpoint "

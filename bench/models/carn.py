@@ -2,7 +2,8 @@
 
 The ClassSR variant: group-4 efficient residual blocks, one shared ERB per cascading block, 1×1 fusion convs
 *without* bias followed by BatchNorm, MeanShift at both ends, no global skip. Module names equal the authors'
-state-dict keys. BatchNorm buffers and MeanShift tensors of an official checkpoint are loaded, never rebuilt
+state-dict keys. ``bn=False`` is ARM's US-CARN-M (Chen et al., ECCV 2022; arm.md §1.3, §1.5): the same network with
+biased 1×1 fusion convs and no BatchNorm, whose 54 keys are the other 42 of ClassSR's plus ``c*.0.bias``. BatchNorm buffers and MeanShift tensors of an official checkpoint are loaded, never rebuilt
 (spec §8.3, §8.5).
 """
 from __future__ import annotations
@@ -38,8 +39,11 @@ class EResidualBlock(nn.Module):
         return torch.relu(self.body(x) + x)
 
 
-def fusion(in_ch: int, nf: int) -> nn.Sequential:
-    """CARN's 1×1 ``BasicBlock`` in the ClassSR code: conv (no bias) → BatchNorm → ReLU."""
+def fusion(in_ch: int, nf: int, bn: bool = True) -> nn.Sequential:
+    """CARN's 1×1 ``BasicBlock``: conv (no bias) → BatchNorm → ReLU in the ClassSR code; conv (bias) → ReLU in
+    ARM's (keys ``X.0.weight``, ``X.0.bias``)."""
+    if not bn:
+        return nn.Sequential(nn.Conv2d(in_ch, nf, 1, 1, 0, bias=True), nn.ReLU(inplace=True))
     return nn.Sequential(nn.Conv2d(in_ch, nf, 1, 1, 0, bias=False), nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
 
 
@@ -55,10 +59,10 @@ def cascade(x, blocks, fusions):
 class CascadingBlock(nn.Module):
     """One ERB (key ``b1``) applied three times with shared weights, fused by c1/c2/c3."""
 
-    def __init__(self, nf: int, group: int):
+    def __init__(self, nf: int, group: int, bn: bool = True):
         super().__init__()
         self.b1 = EResidualBlock(nf, group)
-        self.c1, self.c2, self.c3 = (fusion(k * nf, nf) for k in (2, 3, 4))
+        self.c1, self.c2, self.c3 = (fusion(k * nf, nf, bn) for k in (2, 3, 4))
 
     def forward(self, x):
         return cascade(x, (self.b1,) * 3, (self.c1, self.c2, self.c3))
@@ -81,17 +85,19 @@ class Upsampler(nn.Module):
 
 
 class CARN(nn.Module):
-    """CARN-M(nf=width, group=4); input and output in [0, 1]. No explicit init (PyTorch defaults, spec §1.1)."""
+    """CARN-M(nf=width, group=4); input and output in [0, 1]. No explicit init (PyTorch defaults, spec §1.1).
+    ``bn=False``: ARM's fusion blocks (biased conv, no BatchNorm)."""
 
-    def __init__(self, *, width: int = 64, scale: int = 4, group: int = GROUP):
+    def __init__(self, *, width: int = 64, scale: int = 4, group: int = GROUP, bn: bool = True):
         super().__init__()
         self.width = check_width(width, multiple_of=group)
+        self.bn = bool(bn)
         self.scale = check_scale(scale)
         self.sub_mean = MeanShift(rgb_range=1, sign=-1)
         self.add_mean = MeanShift(rgb_range=1, sign=1)
         self.entry = nn.Conv2d(3, width, 3, 1, 1)
-        self.b1, self.b2, self.b3 = (CascadingBlock(width, group) for _ in range(3))
-        self.c1, self.c2, self.c3 = (fusion(k * width, width) for k in (2, 3, 4))
+        self.b1, self.b2, self.b3 = (CascadingBlock(width, group, bn) for _ in range(3))
+        self.c1, self.c2, self.c3 = (fusion(k * width, width, bn) for k in (2, 3, 4))
         self.upsample = Upsampler(width, scale, group)
         self.exit = nn.Conv2d(width, 3, 3, 1, 1)
 
@@ -104,11 +110,14 @@ class CARN(nn.Module):
 
 def infer_kwargs(state: dict) -> dict:
     width = shape_of(state, "entry.weight", "carn")[0]
-    return {"width": width, "scale": infer_scale(state, "upsample.up.body.0.weight", "upsample.up.body.3.weight",
-                                                 width, "carn")}
+    kwargs = {"width": width, "scale": infer_scale(state, "upsample.up.body.0.weight", "upsample.up.body.3.weight",
+                                                   width, "carn")}
+    if "c1.0.bias" in state and "c1.1.running_mean" not in state:  # ARM's fusion blocks (arm.md §1.5)
+        kwargs["bn"] = False
+    return kwargs
 
 
 @register(infer_kwargs=infer_kwargs)
-def carn(*, width: int = 64, scale: int = 4) -> CARN:
-    """CARN-M branch; the paper's widths are nf = 36 / 52 / 64 (64 = CARN-O)."""
-    return CARN(width=width, scale=scale)
+def carn(*, width: int = 64, scale: int = 4, bn: bool = True) -> CARN:
+    """CARN-M branch; the paper's widths are nf = 36 / 52 / 64 (64 = CARN-O). ``bn=False``: ARM's US-CARN-M."""
+    return CARN(width=width, scale=scale, bn=bn)
