@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .models import ClassSR
+from .models.arm import ArmSupernet
 from .models.subpixel import SubPixelDeconv
 from .tiling import Stitcher, extract, make_grid
 
@@ -129,8 +130,12 @@ class _Queue:
 @torch.inference_mode()
 def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batch_size: int | str | None = None,
             route: torch.Tensor | None = None, classify: bool | None = None, quantize: bool = True,
-            layout: str = "channels_last", patch: int = 32, step: int = 28, with_probs: bool = False):
+            layout: str = "channels_last", patch: int = 32, step: int = 28, with_probs: bool = False,
+            eta: str | int | float = "best"):
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
+
+    ARM supernets (``load_arm``) are routed by ARM's rule (arm.md §2): class 0 = the bicubic path, k = the k-th
+    width; ``eta`` is ``"best"``, a forced path (int < 100) or η in FLOPs (``bench.arm.eta(k, costs)``).
 
     ``with_probs``: also return the classifier's softmax probabilities per patch (n, M), from the same pass that
     routes (None when the classifier did not run).
@@ -146,30 +151,38 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     fmt = memory_format(layout)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
     device = next(model.parameters()).device
-    routed = isinstance(model, ClassSR)
+    routed = isinstance(model, (ClassSR, ArmSupernet))
     if not routed and route is not None:
-        raise ValueError("route applies to ClassSR models only")
+        raise ValueError("route applies to ClassSR models only (and ARM supernets)")
+    if isinstance(model, ArmSupernet):
+        model.mode = eta
+    elif eta != "best":
+        raise ValueError("eta applies to ARM supernets (bench.models.load_arm) only")
     if route is not None:
         route = model.check_classes(route, len(grid)).cpu()
     classify = routed and (route is None or bool(classify))
 
     def size(net):
-        if batch_size == "auto":
-            return tune_batch_size(net, patch=patch, layout=layout)
+        if batch_size == "auto":  # ARM's bicubic path has no parameters to time
+            return tune_batch_size(net, patch=patch, layout=layout) if list(net.parameters()) else DEFAULT_BATCH
         return DEFAULT_BATCH if batch_size is None else int(batch_size)
 
     stitcher = Stitcher(grid, model.scale)
-    queues = [_Queue(net, size(net), stitcher, quantize) for net in (model.branches if routed else [model])]
-    chunk = size(model.classifier) if classify else queues[-1].size
+    nets = model.branches if routed else [model]
+    if isinstance(model, ArmSupernet):
+        nets = [nets[0]] + [prepare(net, layout=layout) for net in nets[1:]]
+    queues = [_Queue(net, size(net), stitcher, quantize) for net in nets]
+    chunk = size(model.classifier) if classify and isinstance(model, ClassSR) else queues[-1].size
     classes = torch.zeros(len(grid), dtype=torch.long)
-    probs = torch.zeros(len(grid), model.num_classes) if classify and with_probs else None
+    probs = torch.zeros(len(grid), model.num_classes) if classify and with_probs and isinstance(model, ClassSR) \
+        else None
     for start in range(0, len(grid), chunk):
         stop = min(start + chunk, len(grid))
         patches = extract(lr, grid, start, stop).to(device).contiguous(memory_format=fmt)
         if classify:
             p, decided = model.route(patches)
             decided = decided.cpu()
-            if probs is not None:
+            if probs is not None and p is not None:
                 probs[start:stop] = p.float().cpu()
         if routed:
             classes[start:stop] = route[start:stop] if route is not None else decided

@@ -51,3 +51,33 @@ def test_released_supernets_reproduce_the_synthetic_vector(name):
         assert scores(img, gt, 4)["psnr_rgb_db"] == pytest.approx(psnr, abs=1e-4)
         assert img.mean() == pytest.approx(mean, abs=2e-5)
         assert np.rint(img[5, 300]).tolist() == list(pixel)
+
+
+# arm.md §6: ARM's routing on the same vector, k → (counts [bic, w1, w2, w3], FLOPs M, PSNR dB)
+ROUTED = {
+    "fsrcnn": {0.5: ([2, 4, 0, 0], 94.1752, 27.1739), 0.75: ([2, 2, 2, 0], 148.6111, 27.0208),
+               1.5: ([2, 0, 4, 0], 203.0469, 26.9585), 4: ([2, 0, 2, 2], 257.4828, 26.9424)},
+    "carn": {1: ([2, 4, 0, 0], 253.4769, 26.6631), 1.36: ([2, 0, 2, 2], 642.1463, 24.5928),
+             4: ([2, 0, 0, 4], 769.9169, 24.3199)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTED))
+def test_released_supernets_routed_by_eta_reproduce_the_synthetic_vector(name):
+    from bench.arm import eta
+    from bench.inference import upscale
+    from bench.metrics import scores
+    from bench.models import load_arm
+
+    rgb = synthetic_lr().astype(np.float64)
+    gt = np.repeat(np.repeat(rgb, 4, 0), 4, 1)
+    lr = torch.from_numpy(rgb.transpose(2, 0, 1).copy()).float() / 255
+    arm = load_arm(name, str(Path(CKPT) / f"arm-{name}.pth"))
+    costs = np.array(arm.costs())
+    for k, (counts, mflops, psnr) in ROUTED[name].items():
+        sr, classes = upscale(arm, lr, eta=eta(k, costs))
+        n = np.bincount(classes.numpy(), minlength=4)
+        assert n.tolist() == counts
+        assert (n * costs).sum() / n.sum() / 1e6 == pytest.approx(mflops, abs=1e-4)
+        img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255
+        assert scores(img, gt, 4)["psnr_rgb_db"] == pytest.approx(psnr, abs=1e-4)

@@ -13,7 +13,12 @@ has biased fusion convs without BatchNorm (54 keys against ClassSR-CARN's 102): 
 """
 from __future__ import annotations
 
+import numpy as np
+import torch
 from torch import nn
+
+from .. import arm as routing
+from ..arm_tables import CENTRES, RELEASED
 
 from .common import CheckpointError
 from .official import _check_keys, read_state_dict
@@ -23,15 +28,71 @@ from .registry import INFER_KWARGS, build
 ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64)}
 
 
-class ArmSupernet(nn.Module):
-    """One ARM supernet: the full-width network, and ``subnet(width)`` for any width of its list."""
+class BicubicPath(nn.Module):
+    """ARM's path 0: PyTorch bicubic ×scale (arm.md §2.4), 0 FLOPs."""
 
-    def __init__(self, *, backbone: str, state: dict, scale: int = 4):
+    def __init__(self, scale: int):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return routing.bicubic_path(x.contiguous(), self.scale)
+
+
+class ArmSupernet(nn.Module):
+    """One ARM supernet: the full-width network, ``subnet(width)`` for any width of its list, and ARM's routing
+    over the paths [bicubic, w1, w2, w3] (``branches``, ``route``) from its lookup table ``lut`` (paths × bins, dB;
+    the released table of the backbone by default, where ARM released one)."""
+
+    def __init__(self, *, backbone: str, state: dict, scale: int = 4, lut=None, centres=None):
         super().__init__()
         self.backbone, self.widths, self.scale = backbone, ARM_WIDTHS[backbone], scale
         self.full = build(backbone, width=self.widths[-1], scale=scale, **_depth(backbone, state))
         _check_keys(self.full.state_dict(), state, f"ARM {backbone}")
         self.full.load_state_dict(state)
+        self.lut = None if lut is None and backbone not in RELEASED else \
+            np.asarray(RELEASED[backbone] if lut is None else lut, np.float64)
+        self.centres = np.asarray(CENTRES if centres is None else centres, np.float64)
+        if self.lut is not None and self.lut.shape != (len(self.widths) + 1, len(self.centres)):
+            raise ValueError(f"ARM {self.backbone}: a lookup table needs {len(self.widths) + 1} paths × "
+                             f"{len(self.centres)} bins, got {self.lut.shape}")
+        self.mode = "best"  # ARM's post-training default; ``upscale(..., eta=…)`` sets it per call
+        self._paths: list[nn.Module] | None = None
+        self._costs: dict[str, list[float]] = {}
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.widths) + 1
+
+    @property
+    def branches(self) -> list[nn.Module]:
+        """[bicubic, subnet(w1), subnet(w2), subnet(w3)] on the supernet's device (built once: for inference)."""
+        if self._paths is None:
+            device = next(self.full.parameters()).device
+            self._paths = [BicubicPath(self.scale)] + [self.subnet(w).to(device) for w in self.widths]
+        return self._paths
+
+    def costs(self, convention: str = "paper") -> list[float]:
+        """FLOPs per 32×32 patch of each path (bicubic 0); η in FLOPs is weighed against these (arm.md §3)."""
+        if convention not in self._costs:
+            from .. import flops  # flops imports the models package
+            self._costs[convention] = [0.0] + [float(flops.count(net, 32, convention)) for net in self.branches[1:]]
+        return self._costs[convention]
+
+    def route(self, patches: torch.Tensor) -> tuple[None, torch.Tensor]:
+        """(no probabilities, path per patch) by ARM's edge score, table lookup and ``self.mode`` (arm.md §2)."""
+        if self.lut is None:
+            raise ValueError(f"ARM {self.backbone} has no lookup table (ARM released none for it): pass lut= to "
+                             "load_arm")
+        b = routing.bins(routing.edge_scores(patches), self.centres)
+        return None, torch.from_numpy(routing.decide(self.lut, self.costs(), b, self.mode)).long()
+
+    def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
+        classes = torch.as_tensor(classes, device=device)
+        if classes.shape != (n,) or classes.is_floating_point() or (
+                n and not 0 <= int(classes.min()) <= int(classes.max()) < self.num_classes):
+            raise ValueError(f"ARM paths must be {n} integers in [0, {self.num_classes - 1}]")
+        return classes
 
     def subnet(self, width: int) -> nn.Module:
         """The standalone width-``width`` network: every tensor the leading corner of the full one."""
@@ -52,9 +113,10 @@ def _depth(backbone: str, state: dict) -> dict:
     return {k: v for k, v in INFER_KWARGS[backbone](state).items() if k not in ("width", "scale")}
 
 
-def load_arm(name: str, source, *, scale: int = 4) -> ArmSupernet:
+def load_arm(name: str, source, *, scale: int = 4, lut=None) -> ArmSupernet:
     """An ARM supernet from ARM's released checkpoint (``ckpt/arm-<name>.pth``, a plain state dict) or a state
-    dict; read with ``weights_only=True`` and loaded strictly. ClassSR checkpoints are refused by name."""
+    dict; read with ``weights_only=True`` and loaded strictly. ClassSR checkpoints are refused by name. ``lut``:
+    its edge-to-PSNR table (paths × 30 bins, dB), default ARM's released one for FSRCNN and CARN."""
     if name not in ARM_WIDTHS:
         raise KeyError(f"no ARM supernet {name!r} here; known: {', '.join(ARM_WIDTHS)}")
     state = read_state_dict(source)
@@ -64,4 +126,4 @@ def load_arm(name: str, source, *, scale: int = 4) -> ArmSupernet:
     width = INFER_KWARGS[name](state)["width"]
     if width != ARM_WIDTHS[name][-1]:
         raise CheckpointError(f"ARM {name} supernets are {ARM_WIDTHS[name][-1]} wide; this checkpoint is {width}")
-    return ArmSupernet(backbone=name, state=state, scale=scale).eval()
+    return ArmSupernet(backbone=name, state=state, scale=scale, lut=lut).eval()
