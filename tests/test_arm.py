@@ -193,3 +193,31 @@ def test_upscale_routes_arm_by_edge_score_and_eta_with_bicubic_as_class_zero():
         upscale(load_arm("srresnet", export_official(build("srresnet", width=64, blocks=1))), lr)
     with pytest.raises(ValueError, match="4 paths × 30 bins"):
         load_arm("fsrcnn", export_official(build("fsrcnn", width=56)), lut=np.zeros((3, 30)))
+
+
+def test_eta_sweep_rows_follow_the_routing_and_the_protocol(tmp_path):
+    """More k never buys fewer FLOPs; forced e3 is the full network's row (same PSNR as evaluating it alone);
+    FLOPs are the patch-weighted path costs with bicubic at 0."""
+    from conftest import one_image_testset
+
+    from bench.evaluate import evaluate
+    from bench.evaluate_arm import evaluate_arm
+    from bench.models import build, export_official, load_arm
+
+    torch.manual_seed(0)
+    arm = load_arm("fsrcnn", export_official(build("fsrcnn", width=56)))
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (256, 512, 3), dtype=np.uint8)
+    hr[:, :256] = 120  # a flat half: bin 0, ARM's bicubic path at every k
+    lr = hr[::4, ::4]
+    testset = one_image_testset(tmp_path, hr, lr)
+    rows = evaluate_arm(arm, testset=testset, knobs=(0.5, 1.5, 16.0, "best", 3))
+    assert rows.model.tolist() == ["arm_k0.5", "arm_k1.5", "arm_k16", "arm_best", "arm_e3"]
+    assert rows.flops_paper.iloc[:3].is_monotonic_increasing
+    costs = np.array(arm.costs())
+    n = rows[[f"n_class{j}" for j in range(4)]].to_numpy()
+    np.testing.assert_allclose(rows.flops_paper, (n * costs).sum(1) / n.sum(1))
+    assert (n[:4, 0] > 0).all() and n[4].tolist() == [0, 0, 0, n[4].sum()]
+    alone = evaluate(arm.subnet(56), backbone="fsrcnn", model_id="original", testset=testset)
+    assert rows.psnr_rgb_db.iloc[4] == pytest.approx(alone.psnr_rgb_db.iloc[0], abs=1e-9)
+    assert rows.flops_paper.iloc[4] == pytest.approx(alone.flops_paper.iloc[0])
