@@ -62,13 +62,15 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
 
 
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
-                   coverage: str = "paper") -> dict:
+                   coverage: str = "paper", **upscale_kwargs) -> dict:
+    """Metrics, time, patch count, classes and confidences of one image (``upscale_kwargs``: e.g. ARM's eta)."""
     lr = to_tensor(read_image(lr_path), name=str(lr_path))
     hr = to_255(read_image(hr_path))
     device = next(model.parameters()).device
     sync(device)
     start = time.perf_counter()
-    sr, classes, probs = upscale(model, lr, coverage=coverage, batch_size=batch_size, with_probs=True)
+    sr, classes, probs = upscale(model, lr, coverage=coverage, batch_size=batch_size, with_probs=True,
+                                 **upscale_kwargs)
     sync(device)
     elapsed_ms = (time.perf_counter() - start) * 1000
     sr_img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255.0  # overlaps stay float, as the authors'

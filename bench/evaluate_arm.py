@@ -9,17 +9,14 @@ of the sub-nets. The routing cost ARM leaves out is one 3×3 Laplacian on a grey
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import arm as routing
-from .evaluate import testset_pairs, to_255
-from .images import read_image, to_tensor
-from .inference import sync, upscale
-from .metrics import METRICS, scores
+from .evaluate import evaluate_image, routed_costs, testset_pairs
+from .metrics import METRICS
 from .models.arm import ArmSupernet
 
 
@@ -38,26 +35,15 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
     """Rows (testset, image, backbone, model = ``<model_id>_<knob>``, kind "arm", knob, metrics, n_class0…3,
     flops_paper, macs, time_ms) for every knob and image of ``testset``."""
     testset = Path(testset)
-    costs = {"flops_paper": np.array(model.costs("paper")), "macs": np.array(model.costs("macs"))}
+    costs = {conv: (model.costs(conv), 0) for conv in ("paper", "macs")}  # no classifier: ARM's lookup is free
     rows = []
     for knob in knobs:
-        label, eta = _mode(knob, costs["flops_paper"])
+        label, eta = _mode(knob, costs["paper"][0])
         for name, lr_path, hr_path in testset_pairs(testset):
-            lr = to_tensor(read_image(lr_path), name=str(lr_path))
-            hr = to_255(read_image(hr_path))
-            sync(next(model.parameters()).device)
-            start = time.perf_counter()
-            sr, classes = upscale(model, lr, eta=eta, coverage=coverage, batch_size=batch_size)
-            sync(next(model.parameters()).device)
-            elapsed = (time.perf_counter() - start) * 1000
-            img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255.0
-            gt = hr[: img.shape[0], : img.shape[1]]
-            if gt.shape != img.shape:
-                raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
-            n = np.bincount(classes.numpy(), minlength=model.num_classes)
-            res = scores(img, gt, model.scale)
+            res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage, eta=eta)
+            n = np.bincount(res["classes"].numpy(), minlength=model.num_classes)
             rows.append({"testset": testset.name, "image": name, "backbone": model.backbone,
                          "model": f"{model_id}_{label}", "kind": "arm", "knob": label, "patches": int(n.sum()),
                          **{k: res[k] for k in METRICS}, **{f"n_class{j}": int(c) for j, c in enumerate(n)},
-                         **{col: float((n * c).sum() / n.sum()) for col, c in costs.items()}, "time_ms": elapsed})
+                         **routed_costs(costs, n.tolist()), "time_ms": res["time_ms"]})
     return pd.DataFrame(rows)
