@@ -66,3 +66,33 @@ def eta(k: float, costs) -> float:
 def bicubic_path(patches: torch.Tensor, scale: int = 4) -> torch.Tensor:
     """ARM's zero-cost path: PyTorch bicubic upscaling (align_corners=False), clamped to [0, 1]."""
     return F.interpolate(patches, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def patch_psnr(sr: torch.Tensor, hr: torch.Tensor, crop: int = 4) -> np.ndarray:
+    """ARM's per-patch PSNR for its table (arm.md §2.2): both as 8-bit (clamp, ×255, round), ``crop`` px off each
+    side, RGB MSE in float64; 80 dB where identical (ARM's cap)."""
+    def to8(t):
+        return np.rint(t.detach().clamp(0, 1).cpu().numpy().astype(np.float64) * 255)
+
+    a, b = to8(sr), to8(hr)
+    if crop:
+        a, b = a[..., crop:-crop, crop:-crop], b[..., crop:-crop, crop:-crop]
+    mse = ((a - b) ** 2).mean(axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        return np.where(mse == 0, 80.0, 20 * np.log10(255.0 / np.sqrt(mse)))
+
+
+def build_table(scores: np.ndarray, psnrs: np.ndarray, nbins: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """ARM's edge-to-PSNR table from validation patches (arm.md §2.2): ``nbins`` equal bins from min to max score
+    (last bin closed, as matplotlib's hist2d), the mean PSNR of each path per bin (NaN if empty).
+    ``psnrs``: (paths, patches) dB, path 0 = bicubic. Returns (table (paths × bins), bin centres)."""
+    scores, psnrs = np.asarray(scores, np.float64), np.atleast_2d(np.asarray(psnrs, np.float64))
+    if psnrs.shape[1] != len(scores) or not len(scores):
+        raise ValueError(f"need one PSNR per patch and path: {len(scores)} scores, PSNRs of shape {psnrs.shape}")
+    edges = np.linspace(scores.min(), scores.max(), nbins + 1)
+    index = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, nbins - 1)
+    counts = np.bincount(index, minlength=nbins)
+    sums = np.stack([np.bincount(index, weights=row, minlength=nbins) for row in psnrs])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = np.where(counts > 0, sums / counts, np.nan)
+    return table, edges[:-1] + (edges[1] - edges[0]) / 2

@@ -221,3 +221,27 @@ def test_eta_sweep_rows_follow_the_routing_and_the_protocol(tmp_path):
     alone = evaluate(arm.subnet(56), backbone="fsrcnn", model_id="original", testset=testset)
     assert rows.psnr_rgb_db.iloc[4] == pytest.approx(alone.psnr_rgb_db.iloc[0], abs=1e-9)
     assert rows.flops_paper.iloc[4] == pytest.approx(alone.flops_paper.iloc[0])
+
+
+def test_a_table_built_from_validation_patches_bins_like_arm():
+    from bench.arm import build_table, patch_psnr
+    from bench.models import build, export_official, load_arm
+
+    # 31 equal edges from min to max, last bin closed; empty bins NaN; the mean PSNR per bin and path
+    table, centres = build_table(np.array([0.0, 1.0, 2.9, 30.0]), np.array([[10, 20, 30, 40.0], [1, 2, 3, 4.0]]))
+    assert centres[0] == pytest.approx(0.5) and centres[-1] == pytest.approx(29.5)
+    assert table[:, 0].tolist() == [10.0, 1.0] and table[:, 1].tolist() == [20.0, 2.0]  # 1.0 opens bin 1
+    assert table[:, 2].tolist() == [30.0, 3.0] and table[:, 29].tolist() == [40.0, 4.0]  # the max: last bin
+    assert np.isnan(table[:, 3:29]).all()
+    x = torch.rand(2, 3, 16, 16)
+    assert patch_psnr(x, x).tolist() == [80.0, 80.0]
+    y = x.clone()
+    y[0, 0, 8, 8] = (torch.round(x[0, 0, 8, 8] * 255) + 10) / 255 if x[0, 0, 8, 8] < 0.5 else \
+        (torch.round(x[0, 0, 8, 8] * 255) - 10) / 255
+    assert patch_psnr(y, x, crop=4)[0] == pytest.approx(20 * np.log10(255 / np.sqrt(100 / (3 * 64))))
+    # calibrate: a table of 4 paths, after which upscale routes with it
+    torch.manual_seed(0)
+    arm = load_arm("srresnet", export_official(build("srresnet", width=64, blocks=1)))
+    hr = torch.rand(6, 3, 128, 128)
+    arm.calibrate(torch.nn.functional.avg_pool2d(hr, 4), hr)
+    assert arm.lut.shape == (4, 30) and np.isfinite(arm.lut[:, [0, 29]]).all()

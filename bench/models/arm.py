@@ -87,6 +87,19 @@ class ArmSupernet(nn.Module):
         b = routing.bins(routing.edge_scores(patches), self.centres)
         return None, torch.from_numpy(routing.decide(self.lut, self.costs(), b, self.mode)).long()
 
+    @torch.inference_mode()
+    def calibrate(self, lr: torch.Tensor, hr: torch.Tensor, *, batch_size: int = 256) -> None:
+        """Build this supernet's lookup table from validation patch pairs (LR (N, 3, 32, 32), HR (N, 3, 128, 128),
+        [0, 1]) as ARM does after training (arm.md §2.2). The bicubic row uses ARM's PyTorch-bicubic path (ARM's
+        own row came from an unshipped script, spec §7.4)."""
+        rows = [[] for _ in self.branches]
+        for start in range(0, len(lr), batch_size):
+            x, y = lr[start:start + batch_size], hr[start:start + batch_size]
+            for j, net in enumerate(self.branches):
+                rows[j].append(routing.patch_psnr(net(x), y))
+        table, centres = routing.build_table(routing.edge_scores(lr), np.stack([np.concatenate(r) for r in rows]))
+        self.lut, self.centres = table, centres
+
     def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
         classes = torch.as_tensor(classes, device=device)
         if classes.shape != (n,) or classes.is_floating_point() or (
