@@ -96,3 +96,29 @@ def build_table(scores: np.ndarray, psnrs: np.ndarray, nbins: int = 30) -> tuple
     with np.errstate(invalid="ignore", divide="ignore"):
         table = np.where(counts > 0, sums / counts, np.nan)
     return table, edges[:-1] + (edges[1] - edges[0]) / 2
+
+
+def _numpy_globals() -> list:
+    """What ARM's ``.state`` pickles beside tensors: numpy arrays (its table), allow-listed by exact name so
+    ``torch.load(weights_only=True)`` still refuses any code (arm.md §2.2)."""
+    from numpy._core import multiarray
+
+    return [(multiarray._reconstruct, "numpy.core.multiarray._reconstruct"), multiarray._reconstruct, np.ndarray,
+            np.dtype, *{type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32")}]
+
+
+def read_table(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(table (paths × bins, dB), bin centres, ARM's cost list) from ARM's ``latest.state`` / ``ckpt/arm-*.state``
+    (key ``hmap``: ``hmap_y_mean_list``, ``hmap_x_list``, ``cost_list``), mapped to the CPU."""
+    from .models.common import CheckpointError, load_torch_file
+
+    with torch.serialization.safe_globals(_numpy_globals()):
+        state = load_torch_file(str(path))
+    hmap = state.get("hmap") if isinstance(state, dict) else None
+    keys = ("hmap_y_mean_list", "hmap_x_list", "cost_list")
+    if not isinstance(hmap, dict) or any(k not in hmap for k in keys):
+        raise CheckpointError(f"{path}: not an ARM training state with a lookup table (need hmap with "
+                              f"{', '.join(keys)})")
+    table = np.stack([np.asarray(row, np.float64) for row in hmap["hmap_y_mean_list"]])
+    centres = np.asarray(hmap["hmap_x_list"][1], np.float64)
+    return table, centres, np.asarray(hmap["cost_list"], np.float64)

@@ -245,3 +245,26 @@ def test_a_table_built_from_validation_patches_bins_like_arm():
     hr = torch.rand(6, 3, 128, 128)
     arm.calibrate(torch.nn.functional.avg_pool2d(hr, 4), hr)
     assert arm.lut.shape == (4, 30) and np.isfinite(arm.lut[:, [0, 29]]).all()
+
+
+def test_a_lookup_table_in_arms_state_format_round_trips_and_another_backbones_is_refused(tmp_path):
+    """ARM's ``.state`` keeps its table as numpy arrays under ``hmap`` (arm.md §2.2): read with weights_only=True
+    through an allow-list of numpy's array reconstruction only."""
+    from bench.models import CheckpointError, build, export_official, load_arm
+
+    hmap = {"eta": "best", "bins": 30, "cost_list": np.array(FSRCNN_COSTS, np.float64),
+            "hmap_y_mean_list": [np.array(row) for row in FSRCNN], "hmap_x_list": [CENTRES.copy() for _ in FSRCNN]}
+    torch.save({"epoch": 1, "iter": 2, "hmap": hmap}, tmp_path / "arm-fsrcnn.state")
+    state = export_official(build("fsrcnn", width=56))
+    arm = load_arm("fsrcnn", state, lut=str(tmp_path / "arm-fsrcnn.state"))
+    np.testing.assert_array_equal(arm.lut, np.array(FSRCNN))
+    np.testing.assert_array_equal(arm.centres, CENTRES)
+    with pytest.raises(CheckpointError, match="another backbone's table"):
+        load_arm("carn", export_official(build("carn", width=64, bn=False)), lut=str(tmp_path / "arm-fsrcnn.state"))
+    torch.save({"epoch": 1}, tmp_path / "plain.state")
+    with pytest.raises(CheckpointError, match="plain.state: not an ARM training state"):
+        load_arm("fsrcnn", state, lut=str(tmp_path / "plain.state"))
+    import os as _os
+    torch.save({"hmap": hmap, "evil": _os.getcwd}, tmp_path / "evil.state")
+    with pytest.raises(CheckpointError, match="evil.state"):
+        load_arm("fsrcnn", state, lut=str(tmp_path / "evil.state"))

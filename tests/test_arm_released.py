@@ -81,3 +81,14 @@ def test_released_supernets_routed_by_eta_reproduce_the_synthetic_vector(name):
         assert (n * costs).sum() / n.sum() / 1e6 == pytest.approx(mflops, abs=1e-4)
         img = sr.numpy().transpose(1, 2, 0).astype(np.float64) * 255
         assert scores(img, gt, 4)["psnr_rgb_db"] == pytest.approx(psnr, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(VECTOR))
+def test_released_state_tables_equal_the_embedded_ones(name):
+    from bench.arm import read_table
+    from bench.arm_tables import CENTRES, RELEASED
+
+    table, centres, costs = read_table(Path(CKPT) / f"arm-{name}.state")
+    np.testing.assert_allclose(table, RELEASED[name], atol=5e-7)
+    np.testing.assert_allclose(centres, CENTRES, atol=1e-9)
+    assert costs[0] == 0 and len(costs) == 4

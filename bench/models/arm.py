@@ -13,6 +13,8 @@ has biased fusion convs without BatchNorm (54 keys against ClassSR-CARN's 102): 
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from torch import nn
@@ -129,7 +131,8 @@ def _depth(backbone: str, state: dict) -> dict:
 def load_arm(name: str, source, *, scale: int = 4, lut=None) -> ArmSupernet:
     """An ARM supernet from ARM's released checkpoint (``ckpt/arm-<name>.pth``, a plain state dict) or a state
     dict; read with ``weights_only=True`` and loaded strictly. ClassSR checkpoints are refused by name. ``lut``:
-    its edge-to-PSNR table (paths × 30 bins, dB), default ARM's released one for FSRCNN and CARN."""
+    its edge-to-PSNR table (paths × 30 bins, dB) or the path of ARM's ``.state`` holding it (refused when its cost
+    list is another backbone's); default ARM's released table for FSRCNN and CARN."""
     if name not in ARM_WIDTHS:
         raise KeyError(f"no ARM supernet {name!r} here; known: {', '.join(ARM_WIDTHS)}")
     state = read_state_dict(source)
@@ -139,4 +142,12 @@ def load_arm(name: str, source, *, scale: int = 4, lut=None) -> ArmSupernet:
     width = INFER_KWARGS[name](state)["width"]
     if width != ARM_WIDTHS[name][-1]:
         raise CheckpointError(f"ARM {name} supernets are {ARM_WIDTHS[name][-1]} wide; this checkpoint is {width}")
-    return ArmSupernet(backbone=name, state=state, scale=scale, lut=lut).eval()
+    centres, costs = None, None
+    if isinstance(lut, (str, os.PathLike)):
+        origin = os.fspath(lut)
+        lut, centres, costs = routing.read_table(origin)
+    arm = ArmSupernet(backbone=name, state=state, scale=scale, lut=lut, centres=centres).eval()
+    if costs is not None and not np.allclose(costs, arm.costs(), rtol=1e-6, atol=64):
+        raise CheckpointError(f"{origin}: a lookup table for paths costing {costs.tolist()} FLOPs, not ARM {name}'s "
+                              f"{[round(c) for c in arm.costs()]} (another backbone's table?)")
+    return arm
