@@ -12,6 +12,7 @@ narrow branches 1.3–2.7× faster per patch (CARN-36 17.7 → 6.5 ms, RCAN-36 1
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import torch
@@ -155,9 +156,11 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     if not routed and route is not None:
         raise ValueError("route applies to ClassSR models only (and ARM supernets)")
     if isinstance(model, ArmSupernet):
-        model.mode = eta
+        route_patches = functools.partial(model.route, mode=eta)
     elif eta != "best":
         raise ValueError("eta applies to ARM supernets (bench.models.load_arm) only")
+    else:
+        route_patches = getattr(model, "route", None)
     if route is not None:
         route = model.check_classes(route, len(grid)).cpu()
     classify = routed and (route is None or bool(classify))
@@ -169,8 +172,8 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
 
     stitcher = Stitcher(grid, model.scale)
     nets = model.branches if routed else [model]
-    if isinstance(model, ArmSupernet):
-        nets = [nets[0]] + [prepare(net, layout=layout) for net in nets[1:]]
+    if isinstance(model, ArmSupernet):  # its sub-nets are built lazily, outside evaluate's prepare(model)
+        nets = [prepare(net, layout=layout) for net in nets]
     queues = [_Queue(net, size(net), stitcher, quantize) for net in nets]
     chunk = size(model.classifier) if classify and isinstance(model, ClassSR) else queues[-1].size
     classes = torch.zeros(len(grid), dtype=torch.long)
@@ -180,9 +183,9 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
         stop = min(start + chunk, len(grid))
         patches = extract(lr, grid, start, stop).to(device).contiguous(memory_format=fmt)
         if classify:
-            p, decided = model.route(patches)
+            p, decided = route_patches(patches)
             decided = decided.cpu()
-            if probs is not None and p is not None:
+            if probs is not None:
                 probs[start:stop] = p.float().cpu()
         if routed:
             classes[start:stop] = route[start:stop] if route is not None else decided

@@ -22,7 +22,7 @@ from torch import nn
 from .. import arm as routing
 from ..arm_tables import CENTRES, RELEASED
 
-from .common import CheckpointError
+from .common import CheckpointError, check_classes
 from .official import _check_keys, read_state_dict
 from .registry import INFER_KWARGS, build
 
@@ -58,7 +58,6 @@ class ArmSupernet(nn.Module):
         if self.lut is not None and self.lut.shape != (len(self.widths) + 1, len(self.centres)):
             raise ValueError(f"ARM {self.backbone}: a lookup table needs {len(self.widths) + 1} paths × "
                              f"{len(self.centres)} bins, got {self.lut.shape}")
-        self.mode = "best"  # ARM's post-training default; ``upscale(..., eta=…)`` sets it per call
         self._paths: list[nn.Module] | None = None
         self._costs: dict[str, list[float]] = {}
 
@@ -81,13 +80,14 @@ class ArmSupernet(nn.Module):
             self._costs[convention] = [0.0] + [float(flops.count(net, 32, convention)) for net in self.branches[1:]]
         return self._costs[convention]
 
-    def route(self, patches: torch.Tensor) -> tuple[None, torch.Tensor]:
-        """(no probabilities, path per patch) by ARM's edge score, table lookup and ``self.mode`` (arm.md §2)."""
+    def route(self, patches: torch.Tensor, mode: str | int | float = "best") -> tuple[None, torch.Tensor]:
+        """(no probabilities, path per patch) by ARM's edge score, table lookup and ``mode`` (arm.md §2.3:
+        "best", a forced path or η in FLOPs)."""
         if self.lut is None:
             raise ValueError(f"ARM {self.backbone} has no lookup table (ARM released none for it): pass lut= to "
                              "load_arm")
         b = routing.bins(routing.edge_scores(patches), self.centres)
-        return None, torch.from_numpy(routing.decide(self.lut, self.costs(), b, self.mode)).long()
+        return None, torch.from_numpy(routing.decide(self.lut, self.costs(), b, mode)).long()
 
     @torch.inference_mode()
     def calibrate(self, lr: torch.Tensor, hr: torch.Tensor, *, batch_size: int = 256) -> None:
@@ -103,11 +103,7 @@ class ArmSupernet(nn.Module):
         self.lut, self.centres = table, centres
 
     def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
-        classes = torch.as_tensor(classes, device=device)
-        if classes.shape != (n,) or classes.is_floating_point() or (
-                n and not 0 <= int(classes.min()) <= int(classes.max()) < self.num_classes):
-            raise ValueError(f"ARM paths must be {n} integers in [0, {self.num_classes - 1}]")
-        return classes
+        return check_classes(classes, n, self.num_classes, device)
 
     def subnet(self, width: int) -> nn.Module:
         """The standalone width-``width`` network: every tensor the leading corner of the full one."""

@@ -3,7 +3,8 @@
 The ClassSR variant: group-4 efficient residual blocks, one shared ERB per cascading block, 1×1 fusion convs
 *without* bias followed by BatchNorm, MeanShift at both ends, no global skip. Module names equal the authors'
 state-dict keys. ``bn=False`` is ARM's US-CARN-M (Chen et al., ECCV 2022; arm.md §1.3, §1.5): the same network with
-biased 1×1 fusion convs and no BatchNorm, whose 54 keys are the other 42 of ClassSR's plus ``c*.0.bias``. BatchNorm buffers and MeanShift tensors of an official checkpoint are loaded, never rebuilt
+biased 1×1 fusion convs and no BatchNorm, whose 54 keys are the other 42 of ClassSR's plus ``c*.0.bias``.
+BatchNorm buffers and MeanShift tensors of an official checkpoint are loaded, never rebuilt
 (spec §8.3, §8.5).
 """
 from __future__ import annotations

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..backbones import spec
-from .common import check_rgb_batch, check_scale
+from .common import check_classes, check_rgb_batch, check_scale
 from .registry import BACKBONES, build, register
 
 
@@ -84,14 +84,7 @@ class ClassSR(nn.Module):
 
     def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
         """``classes`` as a tensor of n class ids in [0, M − 1] on ``device``; a clear error otherwise."""
-        classes = torch.as_tensor(classes, device=device)
-        if classes.shape != (n,) or classes.is_floating_point():
-            raise ValueError(f"classes must be an integer tensor of shape ({n},), got {tuple(classes.shape)} "
-                             f"of dtype {classes.dtype}")
-        if n and (int(classes.min()) < 0 or int(classes.max()) >= self.num_classes):
-            raise ValueError(f"class ids must be in [0, {self.num_classes - 1}], got range "
-                             f"[{int(classes.min())}, {int(classes.max())}]")
-        return classes
+        return check_classes(classes, n, self.num_classes, device)
 
 
 @register

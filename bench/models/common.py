@@ -68,6 +68,18 @@ def check_width(width, *, name: str = "width", multiple_of: int = 1, minimum: in
     return width
 
 
+def check_classes(classes, n: int, num_classes: int, device=None) -> torch.Tensor:
+    """``classes`` as a tensor of n class ids in [0, num_classes − 1] on ``device``; a clear error otherwise."""
+    classes = torch.as_tensor(classes, device=device)
+    if classes.shape != (n,) or classes.is_floating_point():
+        raise ValueError(f"classes must be an integer tensor of shape ({n},), got {tuple(classes.shape)} "
+                         f"of dtype {classes.dtype}")
+    if n and (int(classes.min()) < 0 or int(classes.max()) >= num_classes):
+        raise ValueError(f"class ids must be in [0, {num_classes - 1}], got range "
+                         f"[{int(classes.min())}, {int(classes.max())}]")
+    return classes
+
+
 def check_rgb_batch(x: torch.Tensor) -> None:
     """Models take (N, 3, h, w) floats; anything else is a caller bug we name rather than let conv fail."""
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
