@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: ARM's width lists (paths 1, 2, 3; path 0 is bicubic), arm.md §1.2–1.4 — here, torch-free, for the planner too.
+ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64)}
+#: Constructor flavour of ARM's networks beyond width and depth: ARM's CARN has biased fusion convs, no BatchNorm.
+ARM_FLAVOUR = {"carn": {"bn": False}}
+
 DELTA = 7.32158203125
 #: bin centres c_b = e_b + Δ/2 of the released tables
 CENTRES = 3.660791015625 + DELTA * np.arange(30)

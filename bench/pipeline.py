@@ -54,7 +54,7 @@ def _once(cfg, path: Path, done: set[Path]) -> Path:
 
 
 def run_all(plan: Plan) -> dict[str, Path]:
-    """Reference net, class split(s) and every variant's runs, in dependency order."""
+    """Reference net, class split(s), every variant's runs and ARM's supernets, in dependency order."""
     if not plan.layout.path("manifest").is_file():
         raise FileNotFoundError(f"{plan.data_dir} is not a prepared data folder: run `python -m bench prepare` "
                                 "first")
@@ -68,4 +68,7 @@ def run_all(plan: Plan) -> dict[str, Path]:
         print(f"class split (M = {m}): {table['class'].value_counts().sort_index().to_dict()}")
     for v in plan.variants.values():
         out.update({f"{v.backbone}/{v.id}/{k}": p for k, p in run_variant(plan, v, done).items()})
+    if not plan.profile.arm.folder:  # ARM's supernets (their tables: python -m bench arm-table)
+        for backbone in plan.profile.arm.backbones:
+            out[f"{backbone}/arm"] = _once(plan.arm_run(backbone), plan.arm_model(backbone), done)
     return out

@@ -99,8 +99,8 @@ def test_non_finite_loss_stops_with_last_good_checkpoint(prepared, chain, tmp_pa
     cfg = _branch_cfg(prepared, chain[2] / "split_m3" / "classes.csv", "fsrcnn", "branch", class_id=0)
     real = trainer.losses
 
-    def poisoned(model, cfg, lr, hr):
-        terms = real(model, cfg, lr, hr)
+    def poisoned(model, cfg, lr, hr, **kw):
+        terms = real(model, cfg, lr, hr, **kw)
         if poisoned.calls == 2:
             terms["loss"] = terms["loss"] * float("nan")
         poisoned.calls += 1

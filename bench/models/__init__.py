@@ -9,7 +9,7 @@ import importlib
 from .. import backbones
 from . import classifier, classsr  # noqa: F401  (fill REGISTRY)
 from .classsr import ClassSR, Routed
-from .arm import load_arm
+from .arm import ArmSupernet, fresh_arm, load_arm
 from .official import CheckpointError, export_official, load_official
 from .registry import BACKBONES, REGISTRY, build
 
@@ -27,4 +27,4 @@ import_plugins()
 PAPER_WIDTHS = backbones.paper_widths()
 
 __all__ = ["BACKBONES", "REGISTRY", "PAPER_WIDTHS", "ClassSR", "Routed", "CheckpointError", "build",
-           "export_official", "load_arm", "load_official"]
+           "export_official", "fresh_arm", "load_arm", "load_official"]

@@ -20,14 +20,11 @@ import torch
 from torch import nn
 
 from .. import arm as routing
-from ..arm_tables import CENTRES, RELEASED
+from ..arm_tables import ARM_FLAVOUR, ARM_WIDTHS, CENTRES, RELEASED
 
 from .common import CheckpointError, check_classes
 from .official import _check_keys, read_state_dict
 from .registry import INFER_KWARGS, build
-
-#: ARM's width lists (paths 1, 2, 3; path 0 is bicubic), arm.md §1.2–1.4.
-ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52, 64)}
 
 
 class BicubicPath(nn.Module):
@@ -59,6 +56,7 @@ class ArmSupernet(nn.Module):
             raise ValueError(f"ARM {self.backbone}: a lookup table needs {len(self.widths) + 1} paths × "
                              f"{len(self.centres)} bins, got {self.lut.shape}")
         self._paths: list[nn.Module] | None = None
+        self._templates: dict[int, nn.Module] = {}
         self._costs: dict[str, list[float]] = {}
 
     @property
@@ -74,11 +72,36 @@ class ArmSupernet(nn.Module):
         return self._paths
 
     def costs(self, convention: str = "paper") -> list[float]:
-        """FLOPs per 32×32 patch of each path (bicubic 0); η in FLOPs is weighed against these (arm.md §3)."""
+        """FLOPs per 32×32 patch of each path (bicubic 0); η in FLOPs is weighed against these (arm.md §3). "paper":
+        ARM's cost list exactly (the paper convention plus ARM's +1 per PReLU weight); "macs": true MACs."""
         if convention not in self._costs:
             from .. import flops  # flops imports the models package
-            self._costs[convention] = [0.0] + [float(flops.count(net, 32, convention)) for net in self.branches[1:]]
+            # from fresh sub-nets, not the cached inference paths: the costs do not depend on the weights
+            self._costs[convention] = [0.0] + [float(flops.count(net, 32, convention)) + _arm_extra(net, convention)
+                                               for net in map(self.subnet, self.widths)]
         return self._costs[convention]
+
+    def width_probabilities(self) -> np.ndarray:
+        """ARM's training distribution over its widths (arm.md §5): p_j ∝ C_j², FLOPs of the paper convention —
+        FSRCNN .0602/.2797/.6601; the bicubic path is never trained."""
+        if "p" not in self._costs:
+            c = np.asarray(self.costs()[1:], np.float64) ** 2
+            self._costs["p"] = (c / c.sum()).tolist()
+        return np.asarray(self._costs["p"])
+
+    def forward_width(self, x: torch.Tensor, width: int) -> torch.Tensor:
+        """The width-``width`` sub-net run on the leading corners of the full tensors themselves, so gradients
+        reach the shared weights (ARM's universally-slimmable training, arm.md §5)."""
+        if width not in self.widths:
+            raise ValueError(f"ARM {self.backbone} has widths {list(self.widths)}, not {width}")
+        if width not in self._templates:  # a plain dict: the templates' own tensors are never used or saved
+            self._templates[width] = build(self.backbone, width=width, scale=self.scale,
+                                           **_depth(self.backbone, self.full.state_dict()))
+        template = self._templates[width].train(self.training)
+        tensors = dict(self.full.named_parameters()) | dict(self.full.named_buffers())
+        corners = {k: tensors[k][tuple(slice(0, n) for n in v.shape)]
+                   for k, v in template.state_dict().items()}
+        return torch.func.functional_call(template, corners, (x,))
 
     def route(self, patches: torch.Tensor, mode: str | int | float = "best") -> tuple[None, torch.Tensor]:
         """(no probabilities, path per patch) by ARM's edge score, table lookup and ``mode`` (arm.md §2.3:
@@ -94,12 +117,19 @@ class ArmSupernet(nn.Module):
         """Build this supernet's lookup table from validation patch pairs (LR (N, 3, 32, 32), HR (N, 3, 128, 128),
         [0, 1]) as ARM does after training (arm.md §2.2). The bicubic row uses ARM's PyTorch-bicubic path (ARM's
         own row came from an unshipped script, spec §7.4)."""
-        rows = [[] for _ in self.branches]
-        for start in range(0, len(lr), batch_size):
-            x, y = lr[start:start + batch_size], hr[start:start + batch_size]
+        self.calibrate_batches([(lr[i:i + batch_size], hr[i:i + batch_size]) for i in range(0, len(lr), batch_size)])
+
+    @torch.inference_mode()
+    def calibrate_batches(self, batches) -> None:
+        """``calibrate`` over an iterable of (LR, HR) batches, so a large validation set need not fit in memory."""
+        device = next(self.full.parameters()).device
+        rows, scores = [[] for _ in self.branches], []
+        for x, y in batches:
+            x = x.to(device)
+            scores.append(routing.edge_scores(x))
             for j, net in enumerate(self.branches):
                 rows[j].append(routing.patch_psnr(net(x), y))
-        table, centres = routing.build_table(routing.edge_scores(lr), np.stack([np.concatenate(r) for r in rows]))
+        table, centres = routing.build_table(np.concatenate(scores), np.stack([np.concatenate(r) for r in rows]))
         self.lut, self.centres = table, centres
 
     def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
@@ -116,6 +146,28 @@ class ArmSupernet(nn.Module):
 
     def forward(self, x):
         return self.full(x)
+
+
+def _arm_extra(net: nn.Module, convention: str) -> int:
+    """What ARM's counter adds to the paper convention (arm.md §3): the weight count of every other module with a
+    trainable weight — FSRCNN's four one-parameter PReLUs, +4 FLOPs per patch — so the costs are ARM's cost list."""
+    if convention != "paper":
+        return 0
+    counted = (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d)
+    return sum(m.weight.numel() for m in net.modules() if isinstance(getattr(m, "weight", None), nn.Parameter)
+               and not isinstance(m, counted))
+
+
+def fresh_arm(name: str, *, scale: int = 4, seed: int | None = None, **depth) -> ArmSupernet:
+    """A randomly initialised ARM supernet of ``name`` (ARM's full width and flavour, ``depth`` e.g. SRResNet's
+    blocks): the start of ARM's training, or a timing stand-in. Its table is ARM's released one where there is one
+    (the routing depends on the table and the input only), else none until ``calibrate``."""
+    if name not in ARM_WIDTHS:
+        raise KeyError(f"no ARM supernet {name!r} here; known: {', '.join(ARM_WIDTHS)}")
+    if seed is not None:
+        torch.manual_seed(seed)
+    net = build(name, width=ARM_WIDTHS[name][-1], scale=scale, **depth, **ARM_FLAVOUR.get(name, {}))
+    return ArmSupernet(backbone=name, state=net.state_dict(), scale=scale)
 
 
 def _depth(backbone: str, state: dict) -> dict:
@@ -143,7 +195,7 @@ def load_arm(name: str, source, *, scale: int = 4, lut=None) -> ArmSupernet:
         origin = os.fspath(lut)
         lut, centres, costs = routing.read_table(origin)
     arm = ArmSupernet(backbone=name, state=state, scale=scale, lut=lut, centres=centres).eval()
-    if costs is not None and not np.allclose(costs, arm.costs(), rtol=1e-6, atol=64):
+    if costs is not None and not np.allclose(costs, arm.costs(), rtol=0, atol=0.5):
         raise CheckpointError(f"{origin}: a lookup table for paths costing {costs.tolist()} FLOPs, not ARM {name}'s "
                               f"{[round(c) for c in arm.costs()]} (another backbone's table?)")
     return arm

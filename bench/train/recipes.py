@@ -7,6 +7,8 @@ the authors ship no config, the choice is stated:
   "a standard MSRResNet", issues #7/#21).
 * ``baseline`` ("-O"): the branch recipe on all data for 1 M iterations (author, issue #45), as two 500k cosine
   periods with a restart at 500k.
+* ``arm``: ARM's supernet (Chen et al., ECCV 2022; arm.md §5): batch 16, Adam β (0.9, 0.99), L1, lr 1e-3
+  (FSRCNN) or 2e-4, one cosine period to 1e-7 over 2 M iterations, all training sub-images (no class split).
 * ``joint`` (stage 3): the paper gives no recipe; the ClassSR stage's recipe with every parameter trainable.
 """
 from __future__ import annotations
@@ -19,6 +21,9 @@ BRANCH = {"iterations": 500 * K, "batch_size": 16, "lr": 2e-4, "eta_min": 1e-7, 
 CLASSSR = {"iterations": 200 * K, "batch_size": 96, "lr": 2e-4, "eta_min": 1e-7, "periods": (500 * K, 500 * K),
            "restarts": (500 * K,), "restart_weights": (0.5,), "l1_weight": 1000.0, "class_weight": 0.5,
            "average_weight": 3.0}
+ARM = {"iterations": 2000 * K, "batch_size": 16, "lr": 2e-4, "eta_min": 1e-7, "periods": (2000 * K,),
+       "restarts": (), "restart_weights": (), "l1_weight": 1.0, "class_weight": 0.0, "average_weight": 0.0}
+ARM_LR = {"fsrcnn": 1e-3}
 BASELINE = {"iterations": 1000 * K, "periods": (500 * K, 500 * K), "restarts": (500 * K,), "restart_weights": (1.0,)}
 
 
@@ -28,6 +33,8 @@ def paper_recipe(stage: str, backbone: str) -> dict:
     if stage in ("branch", "baseline"):
         recipe = {**BRANCH, **spec(backbone).recipe.get("branch", {})}
         return {**recipe, **BASELINE} if stage == "baseline" else recipe
+    if stage == "arm":
+        return {**ARM, "lr": ARM_LR.get(backbone, ARM["lr"])}
     if stage in ("classsr", "joint"):
         return {**CLASSSR, **spec(backbone).recipe.get("classsr", {})}
     raise KeyError(f"unknown stage {stage!r}")

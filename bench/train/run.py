@@ -15,7 +15,8 @@ import yaml
 
 from ..config import from_dict, read_yaml, to_dict
 from ..backbones import spec
-from ..profile import STAGES, Profile
+from ..arm_tables import ARM_WIDTHS
+from ..profile import STAGES, BackboneConfig, Profile
 from .recipes import paper_recipe
 from .schedule import CosineRestart
 
@@ -25,7 +26,7 @@ NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "comp
 
 @dataclass(frozen=True)
 class RunConfig:
-    stage: Literal["reference", "branch", "baseline", "classsr", "joint"]
+    stage: Literal["reference", "branch", "baseline", "classsr", "joint", "arm"]
     backbone: str
     widths: tuple[int, ...]
     data_dir: str
@@ -90,6 +91,9 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
     train = profile.train
     if stage == "reference":
         bb, name = train.reference, "srresnet"
+    elif stage == "arm":  # ARM's supernet: its own widths; depth as the backbone's ClassSR runs, if any
+        bb, name = train.backbones.get(backbone, BackboneConfig()), backbone
+        bb = BackboneConfig(widths=ARM_WIDTHS[backbone], blocks=bb.blocks, groups=bb.groups, stages=bb.stages)
     else:
         if backbone not in train.backbones:
             raise ValueError(f"backbone {backbone!r} is not in train.backbones ({', '.join(train.backbones)})")

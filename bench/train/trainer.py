@@ -17,14 +17,15 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..data.subimages import BatchOrder, SubImages, batch_loader
-from ..models import ClassSR, build, export_official, load_official
-from ..models.common import load_torch_file
+from ..models import ArmSupernet, ClassSR, build, export_official, fresh_arm, load_arm, load_official
+from ..models.common import MeanShift, load_torch_file
 from ..device import pick_device
 from ..layout import train_index
 from ..lock import folder_lock
@@ -44,6 +45,12 @@ class RunConflict(RuntimeError):
 
 def build_model(cfg: RunConfig) -> nn.Module:
     kwargs = {**(cfg.model_kwargs or {}), "scale": cfg.scale}
+    if cfg.stage == "arm":
+        model = fresh_arm(cfg.backbone, **kwargs)
+        if cfg.init:
+            _copy(load_arm(cfg.backbone, _one(cfg.init, "an ARM checkpoint"), scale=cfg.scale).full, model.full,
+                  cfg.init[0])
+        return model
     if cfg.stage in ("classsr", "joint"):
         name = f"classsr_{cfg.backbone}"
         model = build(name, widths=list(cfg.widths), **kwargs)
@@ -96,7 +103,8 @@ def stage_data(cfg: RunConfig) -> SubImages:
     return SubImages(data, index.reset_index(drop=True), scale=cfg.scale)
 
 
-def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor, *,
+           iteration: int = 0) -> dict[str, torch.Tensor]:
     """Every loss term of the stage and their weighted total (L1 on the backbone's native pixel range)."""
     if isinstance(model, ClassSR):
         native = getattr(model.branches[0], "native_range", 1.0)
@@ -108,9 +116,22 @@ def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor)
         for k in range(model.num_classes):
             terms[f"frac_class{k}"] = (out.classes == k).float().mean()
         return terms
+    if isinstance(model, ArmSupernet):
+        return arm_losses(model, cfg, lr, hr, iteration)
     native = getattr(model, "native_range", 1.0)
     l1 = F.l1_loss(model(lr) * native, hr * native)
     return {"l1": l1, "loss": cfg.l1_weight * l1}
+
+
+def arm_losses(model: ArmSupernet, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor,
+               iteration: int) -> dict[str, torch.Tensor]:
+    """ARM's step (arm.md §5): one width for the whole batch, drawn with p ∝ C_j², L1 of that sub-net against the
+    HR. The draw depends on (seed, iteration) only, like the batches, so a resumed run draws the same widths."""
+    rng = np.random.default_rng([cfg.seed, iteration])
+    j = int(rng.choice(len(model.widths), p=model.width_probabilities()))
+    native = getattr(model.full, "native_range", 1.0)
+    l1 = F.l1_loss(model.forward_width(lr, model.widths[j]) * native, hr * native)
+    return {"l1": l1, "loss": cfg.l1_weight * l1, "width": torch.tensor(float(model.widths[j]))}
 
 
 def set_modes(model: nn.Module, stage: str) -> None:
@@ -126,6 +147,10 @@ def trainable(model: nn.Module, stage: str) -> list[nn.Parameter]:
     if stage == "classsr":  # the authors' fix_SR_module: only the Class-Module learns
         for p in model.branches.parameters():
             p.requires_grad_(False)
+    if stage == "arm":  # ARM freezes CARN's MeanShift (arm.md §1.3)
+        for module in model.modules():
+            if isinstance(module, MeanShift):
+                module.requires_grad_(False)
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -151,9 +176,14 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
     loop.run(stop_after)
     if loop.iteration < cfg.iterations:
         return final  # stopped early on request (tests): resume state is on disk
-    write_atomic(final, lambda tmp: torch.save(export_official(model), tmp))
+    write_atomic(final, lambda tmp: torch.save(_exported(model), tmp))
     (run_dir / "last.pt").unlink(missing_ok=True)
     return final
+
+
+def _exported(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The weights in the released format: the authors' for ClassSR's stages, ARM's plain supernet state dict."""
+    return export_official(model.full if isinstance(model, ArmSupernet) else model)
 
 
 def _prepare_run_dir(cfg: RunConfig, run_dir: Path) -> str:
@@ -238,7 +268,7 @@ class _Loop:
             group["lr"] = self.schedule(t)
         set_modes(self.model, self.cfg.stage)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            terms = losses(self.model, self.cfg, lr, hr)
+            terms = losses(self.model, self.cfg, lr, hr, iteration=t)
         if not torch.isfinite(terms["loss"]):
             raise TrainingDiverged(f"{self.run_dir}: loss is {terms['loss'].item()} at iteration {t} "
                                    f"({ {k: round(v.item(), 6) for k, v in terms.items()} }); the last good "
@@ -264,7 +294,7 @@ class _Loop:
         if every and self.iteration % every == 0 and self.iteration < self.cfg.iterations:  # the last is model.pth
             path = self.run_dir / "snapshots" / f"iter_{self.iteration:07d}.pth"
             path.parent.mkdir(exist_ok=True)
-            write_atomic(path, lambda tmp: torch.save(export_official(self.model), tmp))
+            write_atomic(path, lambda tmp: torch.save(_exported(self.model), tmp))
 
     def checkpoint(self) -> None:
         state = {"iteration": self.iteration, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
