@@ -107,11 +107,40 @@ def _numpy_globals() -> list:
             np.dtype, *{type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32")}]
 
 
+TABLE_COLUMNS = ["path", "flops_paper", "bin", "centre", "psnr_db"]
+
+
+def table_frame(table, centres, costs):
+    """The tidy CSV form of a lookup table: one row per (path, bin) — path 0 = bicubic, its FLOPs per 32×32 patch
+    (paper convention), the bin's edge-score centre and the mean PSNR (dB; empty where the bin held no patch)."""
+    import pandas as pd
+
+    table = np.asarray(table, np.float64)
+    return pd.DataFrame([{"path": j, "flops_paper": float(costs[j]), "bin": b, "centre": float(centres[b]),
+                          "psnr_db": table[j, b]} for j in range(table.shape[0]) for b in range(table.shape[1])])
+
+
+def _read_csv_table(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    missing = [c for c in TABLE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: not an ARM lookup table CSV (missing column(s) {missing})")
+    table = df.pivot(index="path", columns="bin", values="psnr_db").sort_index()
+    first = df[df["path"] == table.index[0]].sort_values("bin")
+    costs = df.groupby("path")["flops_paper"].first().sort_index()
+    return table.to_numpy(np.float64), first["centre"].to_numpy(np.float64), costs.to_numpy(np.float64)
+
+
 def read_table(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(table (paths × bins, dB), bin centres, ARM's cost list) from ARM's ``latest.state`` / ``ckpt/arm-*.state``
-    (key ``hmap``: ``hmap_y_mean_list``, ``hmap_x_list``, ``cost_list``), mapped to the CPU."""
+    """(table (paths × bins, dB), bin centres, cost list) from this suite's CSV (``table_frame``, ``*.csv``) or
+    from ARM's ``latest.state`` / ``ckpt/arm-*.state`` (key ``hmap``: ``hmap_y_mean_list``, ``hmap_x_list``,
+    ``cost_list``), mapped to the CPU."""
     from .models.common import CheckpointError, load_torch_file
 
+    if str(path).endswith(".csv"):
+        return _read_csv_table(path)
     with torch.serialization.safe_globals(_numpy_globals()):
         state = load_torch_file(str(path))
     hmap = state.get("hmap") if isinstance(state, dict) else None

@@ -20,6 +20,25 @@ from .metrics import METRICS
 from .models.arm import ArmSupernet
 
 
+def parse_knob(text: str | float):
+    """A knob as written in a profile or on the command line: "best", "e<j>" (force path j; e0 = bicubic) or k > 0
+    (η = k·C_3). Numbers are always k, never a forced path, so YAML's ``1`` means k = 1."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    elif text == "best":
+        return "best"
+    elif isinstance(text, str) and text[:1] == "e" and text[1:].isdigit():
+        return int(text[1:])
+    else:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"ARM knob {text!r}: expected best, e<path> (e.g. e3) or k > 0 (e.g. 1.5)") from None
+    if not value > 0:
+        raise ValueError(f"ARM knob {text!r}: k must be > 0 (η = k·C_3)")
+    return value
+
+
 def _mode(knob, costs) -> tuple[str, object]:
     """(row label, upscale's eta) of one knob: "best", a forced path (an int, as in ARM's code) or k (a float,
     η = k·C_3)."""
@@ -33,7 +52,8 @@ def _mode(knob, costs) -> tuple[str, object]:
 def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), model_id: str = "arm",
                  batch_size: int = 64, coverage: str = "paper") -> pd.DataFrame:
     """Rows (testset, image, backbone, model = ``<model_id>_<knob>``, kind "arm", knob, metrics, n_class0…3,
-    flops_paper, macs, time_ms) for every knob and image of ``testset``."""
+    flops_paper, macs, flops_full_paper (C_3, the full width's FLOPs), time_ms) for every knob and image of
+    ``testset``."""
     testset = Path(testset)
     costs = {conv: (model.costs(conv), 0) for conv in ("paper", "macs")}  # no classifier: ARM's lookup is free
     rows = []
@@ -45,5 +65,6 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
             rows.append({"testset": testset.name, "image": name, "backbone": model.backbone,
                          "model": f"{model_id}_{label}", "kind": "arm", "knob": label, "patches": int(n.sum()),
                          **{k: res[k] for k in METRICS}, **{f"n_class{j}": int(c) for j, c in enumerate(n)},
-                         **routed_costs(costs, n.tolist()), "time_ms": res["time_ms"]})
+                         **routed_costs(costs, n.tolist()), "flops_full_paper": costs["paper"][0][-1],
+                         "time_ms": res["time_ms"]})
     return pd.DataFrame(rows)

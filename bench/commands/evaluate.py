@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="CSV to write")
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
     parser.add_argument("--sample", help="also write the SR of the first image as PNG")
+    parser.add_argument("--lut", default="released",
+                        help="ARM (--arch arm_<backbone>): its lookup table — released (ARM's, FSRCNN/CARN), ARM's "
+                             ".state or this suite's table CSV (python -m bench arm-table)")
+    parser.add_argument("--knobs", nargs="+", default=["e1", "e2", "e3", "0.5", "1", "2", "4", "8", "16", "32"],
+                        help="ARM: knobs of the sweep — k (η = k·C_3), e<j> (path j forced) or best; default ARM's "
+                             "test mode: e1 e2 e3 and k 0.5 … 32")
     add_engine_arguments(parser)
 
 
@@ -38,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     limit_threads()
     if args.arch == BICUBIC:
         df = evaluate_bicubic(testset=args.testset, scale=args.scale, coverage=args.coverage).assign(device="cpu")
+    elif args.arch.startswith("arm_"):
+        df = _evaluate_arm(args)
     else:
         if not args.model:
             raise ValueError(f"--arch {args.arch} needs --model (a checkpoint in the authors' key format)")
@@ -49,11 +57,27 @@ def run(args: argparse.Namespace) -> int:
                       routing_out=args.routing, sample_out=args.sample)
         df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
-    print(df[["image", "psnr_rgb_db", "patches", "flops_paper", "time_ms"]].to_string(index=False))
-    warning = collapse_warning(df)
+    shown = [c for c in ("model", "image", "psnr_rgb_db", "patches", "flops_paper", "time_ms") if c in df]
+    print(df[shown].to_string(index=False))
+    warning = "" if "knob" in df else collapse_warning(df)  # ARM's forced knobs route everything to one path
     if warning:
         print(f"warning: {warning}")
     return 0
+
+
+def _evaluate_arm(args: argparse.Namespace):
+    """ARM's η sweep (Chen et al., ECCV 2022) under this suite's protocol: one row per (knob, image)."""
+    from ..evaluate_arm import evaluate_arm, parse_knob
+    from ..models import load_arm
+
+    if not args.model:
+        raise ValueError(f"--arch {args.arch} needs --model (ARM's supernet checkpoint, e.g. ckpt/arm-fsrcnn.pth)")
+    device = pick_device(args.device)
+    lut = None if args.lut == "released" else args.lut
+    arm = load_arm(args.arch.removeprefix("arm_"), args.model, scale=args.scale, lut=lut).to(device)
+    df = evaluate_arm(arm, testset=args.testset, knobs=[parse_knob(k) for k in args.knobs],
+                      model_id=args.id or "arm", batch_size=args.batch_size, coverage=args.coverage)
+    return df.assign(device=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu")
 
 
 def collapse_warning(df) -> str:
