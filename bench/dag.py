@@ -249,12 +249,46 @@ class Plan:
             return "classifier"
         return self._variant(backbone, model).profile.train.backbones[backbone].classifier or "classifier"
 
+    # ---- ARM (Chen et al., ECCV 2022), next to ClassSR
+    def arm_model(self, backbone: str) -> Path:
+        """ARM's supernet of ``backbone``: the released file (arm.folder; a missing one names the keys) or the
+        trained run's."""
+        arm = self.profile.arm
+        if not arm.folder:
+            return self.layout.path("arm_model", backbone=backbone)
+        path = Path(arm.folder) / arm.checkpoint.format(name=backbone)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found (config keys arm.folder and arm.checkpoint); ARM's "
+                                    "checkpoints are in the ckpt/ folder of github.com/chenbong/ARM-Net")
+        return path
+
+    def arm_run(self, backbone: str) -> RunConfig:
+        return resolve(self.profile, "arm", backbone, data_dir=str(self.data_dir))
+
+    def arm_table(self, backbone: str) -> Path | None:
+        """The lookup table ARM's evaluation reads: None = ARM's released table (embedded), else a file."""
+        arm = self.profile.arm
+        mode = arm.table_mode(backbone)
+        if mode == "released":
+            return None
+        if mode == "calibrate":
+            return self.layout.path("arm_table", backbone=backbone)
+        path = Path(arm.folder) / arm.table.format(name=backbone)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found (config keys arm.folder and arm.table)")
+        return path
+
+    def arm_evaluation(self, testset: str, backbone: str) -> Path:
+        return self.layout.path("arm_evaluation", testset=testset, backbone=backbone)
+
     # ---- targets
     def evaluations(self) -> list[Path]:
-        """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O and ClassSR."""
+        """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O and ClassSR, then
+        ARM's sweeps."""
         models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants)
         return [p for t in self.profile.data.test_sets for p in
-                [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]]
+                [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]
+                + [self.arm_evaluation(t.name, b) for b in self.profile.arm.backbones]]
 
 
     def curves(self) -> list[Path]:

@@ -10,8 +10,10 @@ outputs and logs, and the verbs receive the resulting paths as arguments. Under 
     runs/{backbone}/branches_{tag}/branch{k}/model.pth    branch k (tag: widths + branch data [+ digest])
     runs/{backbone}/baseline_w{width}/model.pth           the "-O" network of width W
     runs/{backbone}/{variant}/{stage}/model.pth           ClassSR of a variant (stage classsr or joint)
+    runs/{backbone}/arm/model.pth|table.csv               ARM's supernet and its lookup table (arm.folder unset)
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: original or a variant)
     eval/{testset}/{backbone}/{model}.routing.csv|.sample.png   routing of every patch, first SR image
+    eval/{testset}/{backbone}/arm.sweep.csv               ARM's η sweep (one row per knob and image)
     eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference (0 FLOPs)
     eval/{testset}/{backbone}/{model}.patches|costs.csv   per-patch routing cache of a ClassSR model
     eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
@@ -42,6 +44,9 @@ PATTERNS = {
     "baseline_model": ("{runs}/{backbone}/baseline_w{width}/model.pth", "{logs}/runs/{backbone}/baseline_w{width}/train"),
     "variant_model": ("{runs}/{backbone}/{variant}/{stage}/model.pth", "{logs}/runs/{backbone}/{variant}/{stage}/train"),
     "train_log": ("{runs}/{backbone}/{variant}/{stage}/train_log.csv", None),
+    "arm_model": ("{runs}/{backbone}/arm/model.pth", "{logs}/runs/{backbone}/arm/train"),
+    "arm_table": ("{runs}/{backbone}/arm/table.csv", "{logs}/runs/{backbone}/arm/table"),
+    "arm_evaluation": ("{root}/eval/{testset}/{backbone}/arm.sweep.csv", "{logs}/eval/{testset}/{backbone}/arm.sweep"),
     "evaluation": ("{root}/eval/{testset}/{backbone}/{model}.csv", "{logs}/eval/{testset}/{backbone}/{model}"),
     "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),
     "sample": ("{root}/eval/{testset}/{backbone}/{model}.sample.png", None),

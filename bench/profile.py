@@ -13,7 +13,7 @@ from .config import ConfigError, from_dict, merge, read_yaml
 from .backbones import names as backbone_names
 from .backbones import spec
 
-STAGES = ("reference", "branch", "baseline", "classsr", "joint")
+STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm")  # arm: ARM's supernet (arm.md §5)
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,65 @@ class OfficialConfig:
     """File name of an original (-O) checkpoint; {name} as above."""
 
 
+def _check_knobs(where: str, knobs) -> None:
+    """ARM's knobs: best, e0…e3 (a path forced) or k > 0 (η = k·C_3)."""
+    for knob in knobs:
+        if isinstance(knob, str) and knob not in ("best", "e0", "e1", "e2", "e3"):
+            raise ValueError(f"{where}: {knob!r} is not best, e0…e3 or a number k > 0")
+        if isinstance(knob, float) and not knob > 0:
+            raise ValueError(f"{where}: k must be > 0 (η = k·C_3), got {knob}")
+
+
+@dataclass(frozen=True)
+class ArmConfig:
+    """ARM (Chen et al., "ARM: Any-Time Super-Resolution Method", ECCV 2022; spec arm.md) next to ClassSR, under the
+    same protocol: its supernets, routed by edge score through a lookup table and the knob η, swept over ``knobs``.
+    ``folder`` set: ARM's released checkpoints are evaluated; else each supernet is trained (train.stages.arm,
+    ARM's recipe by default) and its table built from training sub-images."""
+
+    backbones: tuple[str, ...] = ()
+    """ARM supernets to evaluate: fsrcnn, carn, srresnet (empty = no ARM)."""
+    folder: str | None = None
+    """Folder of ARM's released checkpoints (ARM-Net's ckpt/); null = train the supernets."""
+    checkpoint: str = "arm-{name}.pth"
+    """File name of a released supernet in folder; {name} = fsrcnn, carn or srresnet."""
+    table: str = "auto"
+    """Lookup table: auto (released checkpoints: ARM's released table; trained: calibrate), released, calibrate
+    (from calibration_patches training sub-images), or a file name in folder ({name} as above) of ARM's .state or
+    this suite's table CSV."""
+    knobs: tuple[float | str, ...] = ("e1", "e2", "e3", 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+    """The η sweep: numbers are ARM's k (η = k·C_3 FLOPs), e<j> forces path j (e0 = bicubic), best = ARM's
+    highest-PSNR path; default ARM's test mode (e1 e2 e3, k 0.5 … 32)."""
+    calibration_patches: int = 20000
+    """Training sub-images the lookup table is built from (table: calibrate)."""
+
+    def __post_init__(self):
+        from .arm_tables import ARM_WIDTHS, RELEASED
+
+        unknown = sorted(set(self.backbones) - set(ARM_WIDTHS))
+        if unknown:
+            raise ValueError(f"backbones: no ARM supernet {unknown}; known: {', '.join(ARM_WIDTHS)}")
+        _check_knobs("knobs", self.knobs)
+        if self.calibration_patches < 1:
+            raise ValueError(f"calibration_patches must be ≥ 1, got {self.calibration_patches}")
+        missing = [b for b in self.backbones if b not in RELEASED]
+        if self.table == "released" and missing:
+            raise ValueError(f"table: ARM released no lookup table for {missing}; use calibrate or a file")
+        if self.table == "released" and not self.folder:
+            raise ValueError("table: released tables belong to ARM's released weights; a trained supernet (no "
+                             "folder) needs its own: calibrate")
+        if self.table not in ("auto", "released", "calibrate") and not self.folder:
+            raise ValueError(f"table: {self.table!r} is a file name in arm.folder, which is not set")
+
+    def table_mode(self, backbone: str) -> str:
+        """released, calibrate or file for one backbone (auto resolved)."""
+        from .arm_tables import RELEASED
+
+        if self.table == "auto":
+            return "released" if self.folder and backbone in RELEASED else "calibrate"
+        return self.table if self.table in ("released", "calibrate") else "file"
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     batch_size: int = 64      # patches per forward pass during evaluation
@@ -313,6 +372,9 @@ class PerfConfig:
     """per_patch (the authors' loop), batched (this suite's engine), whole (original, no tiling)."""
     mixes: tuple[Literal["real", "simple", "hard", "mix"], ...] = ("real", "simple", "hard", "mix")
     """ClassSR routing: real (its classifier), simple, hard, mix (forced 50/20/30 %)."""
+    arm_knobs: tuple[float | str, ...] = ("e3", 1.0, 4.0)
+    """ARM's routed inference timed at these knobs (k, e<j>, best) for backbones with an ARM supernet and a
+    released table (FSRCNN, CARN); empty = no ARM."""
     repeats: int = 5
     """Timed runs per case (interleaved); the median is reported."""
     warmup: int = 1
@@ -332,6 +394,7 @@ class PerfConfig:
             raise ValueError(f"perf: unknown backbone(s) {sorted(unknown)}; known: {', '.join(backbone_names())}")
         for backbone, d in self.depth.items():
             _check_depth(f"perf.depth.{backbone}", backbone, d)
+        _check_knobs("perf.arm_knobs", self.arm_knobs)
         if self.repeats < 1 or self.warmup < 0:
             raise ValueError(f"perf: repeats must be ≥ 1 and warmup ≥ 0, got {self.repeats} and {self.warmup}")
 
@@ -339,7 +402,7 @@ class PerfConfig:
         """The equivalent ``python -m bench perf`` arguments (``default_backbones`` when ``backbones`` is unset)."""
         args = ["--backbones", *(self.backbones or default_backbones or backbone_names()), "--modes", *self.modes, "--mixes", *self.mixes,
                 "--repeats", str(self.repeats), "--warmup", str(self.warmup), "--batch-size", str(self.batch_size),
-                "--layout", self.layout, "--device", self.device]
+                "--layout", self.layout, "--device", self.device, "--arm-knobs", *map(str, self.arm_knobs)]
         for flag, value in (("--image", self.image), ("--crop", self.crop), ("--size", self.size)):
             args += [flag, value] if value else []
         for backbone, d in sorted(self.depth.items()):
@@ -366,6 +429,8 @@ class Profile:
     """Evaluate the authors' released checkpoints instead of training."""
     perf: PerfConfig = PerfConfig()
     """Latency benchmark of the perf target (wall time next to FLOPs)."""
+    arm: ArmConfig = ArmConfig()
+    """ARM (ECCV 2022), ClassSR's successor, evaluated next to it under the same protocol."""
 
     def perf_args(self) -> list[str]:
         """``python -m bench perf`` arguments of the perf section, timing the profile's backbones by default."""
@@ -374,6 +439,11 @@ class Profile:
     def __post_init__(self):
         if self.official.folder and self.ablations:
             raise ValueError("ablations need training; an official-checkpoint profile (official.folder) has none")
+        if self.data.source == "none" and any(self.arm.table_mode(b) == "calibrate" for b in self.arm.backbones):
+            raise ValueError("arm: training ARM or calibrating its table needs training data, but data.source is "
+                             "none; set arm.folder (and arm.table) to evaluate ARM's released files")
+        if any(ab.id == "arm" for ab in self.ablations):
+            raise ValueError("ablation id 'arm' is reserved for ARM's runs")
 
 
 def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:

@@ -80,7 +80,7 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
 
     from bench.data.sources import embedded
     from bench.images import write_image
-    from bench.models import build, export_official
+    from bench.models import build, export_official, fresh_arm
     from bench.resize import bicubic_degrade
 
     model = build("classsr_fsrcnn", widths=[8, 12, 16])
@@ -98,6 +98,9 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     raw.update(name="paper_eval_probe", perf={"crop": "32x64", "repeats": 1, "warmup": 0, "modes": ["batched"]})
     raw["data"]["test_sets"] = [{"name": "test2k", "source": "processed", "root": str(tmp_path / "t2k")}]
     raw["official"]["folder"] = str(tmp_path / "pre")
+    for name in ("fsrcnn", "carn"):  # ARM's released layout: ckpt/arm-<name>.pth (random weights here)
+        torch.save(fresh_arm(name, seed=0).full.state_dict(), tmp_path / "pre" / f"arm-{name}.pth")
+    raw["arm"].update(folder=str(tmp_path / "pre"), knobs=["e1", "e3", 0.85, 4])
     raw["train"] = {"device": "cpu", "backbones": {"fsrcnn": {}}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
     result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path),
@@ -110,7 +113,16 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     assert classsr["collapsed"] and "collapsed: 100% of patches to one class" in classsr["flag"]
     md = (out / "tables" / "table1.md").read_text()
     assert "released checkpoints, evaluated as published" in md and "demo scale" not in md
-    assert set(pd.read_csv(out / "perf" / "perf.csv")["backbone"]) == {"fsrcnn"}
+    perf = pd.read_csv(out / "perf" / "perf.csv")
+    assert set(perf["backbone"]) == {"fsrcnn"} and set(perf[perf["model"] == "arm"]["mix"]) == {"e3", "k1", "k4"}
+    arm = pd.read_csv(out / "tables" / "arm.csv")  # ARM's sweep beside Table 1's rows and the published points
+    ours = arm[(arm["method"] == "arm") & (arm["source"] == "ours")]
+    assert set(zip(ours["backbone"], ours["knob"])) == {(b, k) for b in ("fsrcnn", "carn")
+                                                        for k in ("e1", "e3", "k0.85", "k4")}
+    published = arm[(arm["method"] == "arm") & (arm["source"] == "paper")]
+    assert set(published["knob"]) == {"k4 (ARM-L)", "k3.45 (ARM-M)", "k0.85 (ARM-S)", "k1.94 (ARM-L)",
+                                      "k1.38 (ARM-M)", "k1.3 (ARM-S)"}
+    assert {"original", "classsr"} <= set(arm[arm["backbone"] == "fsrcnn"]["method"])
     # the routing analysis works on released checkpoints too: a collapsed classifier equals random routing
     eff = pd.read_csv(out / "tables" / "classifier_efficiency.csv").iloc[0]
     assert eff["psnr_classifier_db"] == pytest.approx(eff["psnr_random_db"], abs=1e-9)

@@ -30,7 +30,7 @@ def test_variants_share_what_they_do_not_change():
     assert p.variant_run("fsrcnn", "classsr", "classsr").class_weight == 0.5
     assert p.evaluated_model("fsrcnn", "two_classes")[1].parent.name == "joint"  # final stage of that variant
     assert p.evaluated_model("carn", "original") == ("carn", p.baseline_model("carn", 16))
-    assert len(p.evaluations()) == 4 * 2 + 2 + 1  # + the bicubic reference
+    assert len(p.evaluations()) == 4 * 2 + 2 + 1 + 1  # + the bicubic reference and ARM's sweep
 
 
 def test_scale_note_names_every_reduction():
@@ -142,11 +142,19 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
     for name in ("FSRCNN", "CARN", "SRResNet", "RCAN"):
         (tmp_path / "pretrained" / f"ClassSR_{name}.pth").touch()
         (tmp_path / "pretrained" / f"{name}_O.pth").touch()
+    raw["arm"]["folder"] = str(tmp_path / "pretrained")
+    path.write_text(yaml.safe_dump(raw))
+    missing = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
+    assert missing.returncode != 0 and "arm-fsrcnn.pth not found (config keys arm.folder and arm.checkpoint)" in (
+        missing.stdout + missing.stderr)
+    for name in ("fsrcnn", "carn"):
+        (tmp_path / "pretrained" / f"arm-{name}.pth").touch()
     result = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
     assert result.returncode == 0, result.stdout + result.stderr
     counts = _job_counts(result.stdout)
     assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "evaluate_bicubic": 3, "summarize": 1, "report": 1,
-                      "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3 * 4}
+                      "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3 * 4,
+                      "evaluate_arm": 3 * 2}  # ARM's released tables: no table job, no training
     # Table 1 and the figures do not wait for the latency benchmark (its own target, scheduled last)
     tables = _snakemake("-n", "--cores", "1", "results/paper_eval/tables", "--configfile", str(path),
                         "--directory", str(ROOT))

@@ -21,6 +21,8 @@ PLAN = Plan(load_profile(None, config))
 check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
 for _backbone, _model in PLAN.variants:  # and so do missing official checkpoints (paper_eval)
     PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
+for _backbone in PLAN.profile.arm.backbones:  # and missing ARM checkpoints or tables (arm.folder)
+    PLAN.arm_model(_backbone), PLAN.arm_table(_backbone)
 LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/layout.py
 PY = sys.executable
 # Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
@@ -71,7 +73,7 @@ def input_dir(wildcards, input):
 
 def summary_profile(wildcards):
     # a function: the official file-name templates ("{name}") must not be read as wildcards
-    return profile_json("data", "split", "train", "ablations", "evaluate", "official")
+    return profile_json("data", "split", "train", "ablations", "evaluate", "official", "arm")
 
 
 def summarize_params():
@@ -144,6 +146,34 @@ def learning_curves():
     return [str(p) for p in PLAN.curves()]
 
 
+def arm_run(wildcards):
+    return run_json(PLAN.arm_run(wildcards.backbone))
+
+
+def arm_table_params():
+    return {"py": PY, "scale": PLAN.profile.data.scale, "device": PLAN.profile.train.device,
+            "patches": PLAN.profile.arm.calibration_patches, "seed": PLAN.profile.train.seed}
+
+
+def arm_checkpoint(wildcards):
+    return str(PLAN.arm_model(wildcards.backbone))
+
+
+def arm_table_input(wildcards):
+    """The table file ARM's evaluation reads ([] for ARM's released table, which is embedded)."""
+    table = PLAN.arm_table(wildcards.backbone)
+    return [] if table is None else [str(table)]
+
+
+def arm_lut(wildcards):
+    table = PLAN.arm_table(wildcards.backbone)
+    return "released" if table is None else str(table)
+
+
+def arm_knobs():
+    return shlex.join(str(k) for k in PLAN.profile.arm.knobs)
+
+
 def curve_checkpoint(wildcards):
     """The -O network's final weights; its run folder also holds the snapshots of the learning curve."""
     return str(PLAN.evaluated_model(wildcards.backbone, "original")[1])
@@ -157,16 +187,18 @@ def perf_params():
     return {"py": PY, "args": shlex.join(PLAN.profile.perf_args())}
 
 
-def paper_table():
-    """The paper's Table 1 shipped with the workflow (found from any --directory)."""
-    return str(Path(workflow.basedir) / "results" / "paper" / "table1.csv")
+def paper_table(name="table1.csv"):
+    """The paper's Table 1 (or ARM's published points, arm.csv) shipped with the workflow (found from any
+    --directory)."""
+    return str(Path(workflow.basedir) / "results" / "paper" / name)
 
 
 def report_inputs():
     """Everything the report reads, declared as its inputs: the summary, the paper's table, learning curves,
     training logs and the routing/sample files of the class-map figures."""
     maps = PLAN.class_maps()
-    return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(), "curves": learning_curves(),
+    return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(),
+            "arm_paper": paper_table("arm.csv"), "curves": learning_curves(),
             "trained": [str(model) for model, _ in PLAN.train_logs()],  # their run folders hold the train logs
             "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)],
             "caches": [str(p) for *_, cache, costs in PLAN.routing_caches() for p in (cache, costs)]}
