@@ -148,9 +148,10 @@ def _compile(model: nn.Module) -> nn.Module:
 def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=("per_patch", "batched", "whole"),
               mixes=("real", "simple", "hard", "mix"), repeats: int = 5, warmup: int = 1,
               batch_size: int | str | None = None, layout: str = "channels_last", autocast: str = "",
-              compile: bool = False) -> list[dict]:
+              compile: bool = False, arm=None, arm_knobs=()) -> list[dict]:
     """Rows of one backbone: the original network and ClassSR in every requested mode and mix (mutates the
-    models' layout, and with ``compile`` their modules)."""
+    models' layout, and with ``compile`` their modules); with ``arm`` (an ArmSupernet) also ARM's routed inference
+    at each of ``arm_knobs`` (batched mode, ``mix`` = the knob: k, e<j> or best), edge scoring and lookup timed."""
     device = next(original.parameters()).device
     n = len(make_grid(lr.shape[1], lr.shape[2]))
     costs = {"original": model_costs(original), "classsr": model_costs(classsr)}
@@ -176,6 +177,11 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
     fast = [("original", "", engine(original), None)] if "batched" in modes else []
     fast += [("classsr", mix, engine(classsr, routes[mix]), real if mix == "real" else routes[mix])
              for mix in mixes if "batched" in modes]
+    if arm is not None and "batched" in modes:
+        costs["arm"] = {conv: (arm.costs(conv), 0) for conv in ("paper", "macs")}
+        sizes["arm"] = "/".join(str(tune_batch_size(net, layout=layout) if batch_size == "auto" else
+                                    batch_size or DEFAULT_BATCH) for net in arm.branches[1:])
+        fast += [("arm", *arm_case(arm, lr, knob, batch_size, layout, amp)) for knob in arm_knobs]
     if "whole" in modes:
         image = lr[None].to(device).contiguous(memory_format=memory_format(layout))  # prepared once, not timed
         whole = torch.inference_mode()(lambda: original(image))
@@ -184,7 +190,7 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
         groups.append(("batched", layout, fast))
     rows = []
     for mode, group_layout, cases in groups:
-        for model in (original, classsr):
+        for model in (original, classsr) + ((arm,) if arm is not None else ()):
             prepare(model, layout=group_layout, subpixel=mode != "per_patch")
         if compile and mode == "batched":
             original, classsr = _compile(original), _compile(classsr)
@@ -195,6 +201,18 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
                              peak_mb=peak, layout=group_layout, autocast=autocast or "fp32", compiled=compile,
                              batch_sizes={"per_patch": "1", "whole": "image"}.get(row_mode, sizes[which])))
     return rows
+
+
+def arm_case(arm, lr, knob, batch_size, layout, amp) -> tuple:
+    """(mix label, timed function, its routing) of ARM at one knob (``evaluate_arm``'s labels)."""
+    from .evaluate_arm import _mode
+
+    label, eta = _mode(knob, arm.costs())
+
+    def fn():
+        with amp():
+            return upscale(arm, lr, batch_size=batch_size, layout=layout, eta=eta)
+    return label, fn, upscale(arm, lr, batch_size=batch_size, layout=layout, eta=eta)[1]
 
 
 def _row(which, mode, mix, costs, lr, times, classes, n, *, scale, peak_mb, **settings) -> dict:

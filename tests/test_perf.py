@@ -68,15 +68,17 @@ def test_perf_command_from_the_profile_and_its_report(tmp_path):
     from bench.report import tables
 
     cfg = PerfConfig(backbones=("fsrcnn",), crop="40x64", repeats=1, warmup=0, batch_size=4, device="cpu",
-                     mixes=("real", "mix"))
+                     mixes=("real", "mix"), arm_knobs=("e3", 2.0))
     out = tmp_path / "perf" / "perf.csv"
     out.parent.mkdir()
     assert main(["perf", *cfg.cli_args(), "--out", str(out)]) == 0
     df = pd.read_csv(out, keep_default_na=False)
-    assert list(df["mode"]) == ["per_patch", "per_patch", "batched", "batched", "batched", "whole"]
+    assert list(df["mode"]) == ["per_patch", "per_patch", "batched", "batched", "batched", "batched", "batched",
+                                "whole"]
+    assert list(df[df["model"] == "arm"]["mix"]) == ["e3", "k2"]  # ARM's routed inference, labelled by knob
     assert (df["patches"] == 2).all() and (df["lr_height"] == 40).all() and (df["device"] == "cpu").all()
     assert {"git_rev", "torch_version", "cpu", "threads", "layout", "peak_mem_mb"} <= set(df.columns)
-    assert tables.perf_table(df).shape == (6, len(tables.PERF_COLUMNS))
+    assert tables.perf_table(df).shape == (8, len(tables.PERF_COLUMNS))
     code = ("import sys; from bench.cli import main; rc = main(['latency', '--perf', sys.argv[1], '--out', "
             "sys.argv[2]]); assert 'torch' not in sys.modules; raise SystemExit(rc)")
     result = subprocess.run([sys.executable, "-c", code, str(out), str(tmp_path / "perf")],
@@ -84,7 +86,7 @@ def test_perf_command_from_the_profile_and_its_report(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "perf" / "latency_time_vs_flops.png").stat().st_size > 0
     assert "40×64 LR image (2 patches" in (tmp_path / "perf" / "latency.md").read_text()
-    assert len(pd.read_csv(tmp_path / "perf" / "latency.csv")) == 6
+    assert len(pd.read_csv(tmp_path / "perf" / "latency.csv")) == 8
 
 
 def test_perf_config_is_checked():

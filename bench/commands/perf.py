@@ -4,6 +4,8 @@ For each backbone (paper widths, random seeded weights; depth as given): modes p
 batched (this suite's engine) and whole (original network on the full image); ClassSR with its own routing and
 forced mixes (simple, hard, mix = 50/20/30). Warm-up, then --repeats runs; median/min/max ms, Mpx/s, FLOPs and
 MACs per patch, achieved GFLOP/s, speed-up vs the original and vs the true-MAC ratio, environment columns.
+ARM (ECCV 2022) beside them (model "arm", mix = its knob): its supernet at random seeded weights routed by its
+released table, edge scoring and lookup included in the time.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import torch
 
 from ..images import read_image, to_tensor
 from ..backbones import spec, specs
-from ..models import build
+from ..arm_tables import ARM_WIDTHS, RELEASED
+from ..evaluate_arm import parse_knob
+from ..models import build, fresh_arm
 from ..perf import add_ratios, benchmark, environment
 from ..provenance import provenance, write_atomic
 from ..device import pick_device
@@ -31,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=["per_patch", "batched", "whole"])
     parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"],
                         choices=["real", "simple", "hard", "mix"])
+    parser.add_argument("--arm-knobs", nargs="*", default=["e3", "1", "4"],
+                        help="ARM (Chen et al., ECCV 2022): knobs of its routed inference to time — k (η = k·C_3), "
+                             "e<j> or best; none = no ARM. Backbones with an ARM supernet and a released table only")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch-size", default="auto",
@@ -74,6 +81,15 @@ def _hw(text: str, flag: str) -> tuple[int, int]:
     return h, w
 
 
+def _arm(backbone: str, depth: dict, device):
+    """ARM's supernet of ``backbone`` with random seeded weights and ARM's released table (the routing depends on
+    the table and the image only), or None where ARM has no supernet or released no table."""
+    if backbone not in ARM_WIDTHS or backbone not in RELEASED:
+        print(f"{backbone}: no ARM supernet with a released lookup table; ARM not timed", flush=True)
+        return None
+    return fresh_arm(backbone, seed=0, **depth).to(device).eval()
+
+
 def run(args: argparse.Namespace) -> int:
     limit_threads()
     device, lr = pick_device(args.device), _lr(args)
@@ -84,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
         original = build(backbone, width=spec(backbone).paper_widths[-1], **kw).to(device).eval()
         classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
         batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
+        arm = _arm(backbone, kw, device) if args.arm_knobs else None
         for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,
                              warmup=args.warmup, batch_size=batch, layout=args.layout, autocast=args.autocast,
-                             compile=args.compile):
+                             compile=args.compile, arm=arm, arm_knobs=[parse_knob(k) for k in args.arm_knobs]):
             rows.append({"backbone": backbone, **row, **{k: str(v) for k, v in kw.items()}})
             print(f"{backbone:9s} {row['model']:8s} {row['mode']:9s} {row['mix']:6s} {row['time_ms']:10.1f} ms",
                   flush=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import routing_curves
+from ..report import arm as report_arm
 from ..report import figures, routing_figures, tables
 
 
@@ -29,6 +30,17 @@ ABLATION_CAPTION = (
     "classifier's largest softmax probability (1 = hard decisions); frac_classK: share of patches routed to class K "
     "(0 = simple); collapsed: ≥ 95 % of the patches to one class. ")
 
+ARM_CAPTION = (
+    "ARM (Chen et al., ECCV 2022) beside ClassSR, one protocol: PSNR in dB (RGB, scale-px crop, mean over images; "
+    "the same engine, tiling and overlap averaging for every method); gain_over_bicubic_db against MATLAB bicubic of "
+    "the same LR; flops_paper: FLOPs per 32×32 LR patch in the paper's convention (ARM's cost list; its bicubic "
+    "path, edge score and table lookup count 0 as ARM counts them; ClassSR's classifier counted); flops_pct: % of "
+    "the full network (ARM: its full width; ClassSR: its -O). knob: k (η = k·C_3) or e<j> (path j forced); "
+    "frac_pathJ: share of patches on path J (0 = bicubic, J = J-th width). source paper: ClassSR's Table 1 and ARM's "
+    "ARM-L/M/S (its test logs; a different k per test set). A table built here (arm.table calibrate) comes from "
+    "training sub-images, not DIV2K's validation set as ARM's. ")
+ARM_FIG_NOTE = ("Triangles: ARM (filled: this run's η sweep; hollow: ARM's published ARM-L/M/S); an ARM point with every "
+                "patch on its bicubic path (0 FLOPs) lies off the axis: see tables/arm.md. ")
 LEARNING_CAPTION = (
     "Learning curves: mean PSNR (dB, RGB, same grid and crop as Table 1) of every -O network at its kept "
     "snapshots (train.snapshot_every) and at the end of training; gain_over_bicubic_db: minus MATLAB-bicubic "
@@ -56,6 +68,7 @@ EFFICIENCY_CAPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", required=True, help="evaluation summary CSV")
     parser.add_argument("--paper", default="results/paper/table1.csv", help="the paper's Table 1 CSV")
+    parser.add_argument("--arm-paper", default="results/paper/arm.csv", help="ARM's published points CSV")
     parser.add_argument("--missing", help="CSV of the evaluations summarize did not find (listed, not fatal)")
     parser.add_argument("--curves", nargs="*", default=[], help="learning-curve CSVs of python -m bench curve")
     parser.add_argument("--train-logs", nargs="*", default=[],
@@ -84,9 +97,15 @@ def run(args: argparse.Namespace) -> int:
     t1.to_csv(out / "tables" / "table1.csv", index=False)
     write_text(out / "tables" / "table1.md", tables.markdown_by_testset(t1, TABLE1_CAPTION + note))
     write_text(out / "tables" / "table1.tex", tables.latex(t1, TABLE1_CAPTION + note))
+    arm = report_arm.arm_table(summary, t1, pd.read_csv(args.arm_paper))
+    if len(arm):
+        arm.to_csv(out / "tables" / "arm.csv", index=False)
+        write_text(out / "tables" / "arm.md", tables.markdown_by_testset(arm, ARM_CAPTION + note))
     for testset in t1["testset"].unique():
         figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
-                     "Filled: this run; hollow: the paper (Table 1); dashed: bicubic (0 FLOPs). " + note)
+                     "Filled: this run; hollow: the paper (Table 1"
+                     + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs). "
+                     + (ARM_FIG_NOTE if len(arm) else "") + note, arm if len(arm) else None)
     ab = tables.ablation_table(summary)
     ab.to_csv(out / "tables" / "ablations.csv", index=False)
     write_text(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))

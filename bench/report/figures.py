@@ -23,12 +23,15 @@ def _captioned(fig, caption: str, *, chars_per_line: int = 140, size: float = 5.
     fig.text(0.01, 0.01, caption, fontsize=size, wrap=True, va="bottom")
 
 
-def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
+def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.DataFrame | None = None) -> None:
     """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow; bicubic
-    (0 FLOPs, off the log axis) as a dashed horizontal line."""
+    (0 FLOPs, off the log axis) as a dashed horizontal line; ARM's η sweep (``report.arm`` rows) as triangles,
+    its published ARM-L/M/S hollow."""
     sub = table[table["testset"] == testset]
     nets = sub[sub["variant"] != "bicubic"]
-    palette = dict(zip(nets["backbone"].unique(), sns.color_palette("tab10")))
+    arm = arm[(arm["testset"] == testset) & (arm["method"] == "arm")] if arm is not None else pd.DataFrame()
+    backbones = list(dict.fromkeys([*nets["backbone"], *arm.get("backbone", [])]))
+    palette = dict(zip(backbones, sns.color_palette("tab10")))
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
     for backbone, g in nets.groupby("backbone", sort=False):
         g = g.set_index("variant").reindex(["original", "classsr"])
@@ -39,17 +42,25 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str) -> None:
             ax.plot(g["paper_flops"] / 1e9, g["paper_psnr_db"], ":", color=colour, alpha=0.6)
             ax.scatter(g["paper_flops"] / 1e9, g["paper_psnr_db"], facecolors="none", edgecolors=colour,
                        marker="s", label=f"{backbone} (paper)")
+    for (backbone, source), g in (arm.groupby(["backbone", "source"], sort=False) if len(arm) else []):
+        g = g[g["flops_paper"] > 0].sort_values("flops_paper")  # an all-bicubic point sits off the log axis
+        ours = source == "ours"
+        ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-." if ours else ":", color=palette[backbone], alpha=0.6)
+        ax.scatter(g["flops_paper"] / 1e9, g["psnr_db"], marker="^", color=palette[backbone] if ours else "none",
+                   edgecolors=palette[backbone], label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
     bicubic = sub[sub["variant"] == "bicubic"]
     if len(bicubic):
         ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")
-    flops = pd.concat([nets["flops_paper"], nets.get("paper_flops", pd.Series(dtype=float))]).dropna()
+    flops = pd.concat([nets["flops_paper"], nets.get("paper_flops", pd.Series(dtype=float)),
+                       arm.get("flops_paper", pd.Series(dtype=float))]).dropna()
+    flops = flops[flops > 0]
     if len(flops) and flops.max() > 5 * flops.min():  # log only where the points span backbones; else unreadable
         ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("FLOPs per 32×32 LR patch (G, paper convention)")
     ax.set_ylabel("PSNR (dB, RGB)")
-    ax.set_title(f"{testset}: original (-O) → ClassSR")
+    ax.set_title(f"{testset}: original (-O) → ClassSR" + (" and ARM's η sweep" if len(arm) else ""))
     ax.legend(fontsize=7, ncol=2)
     _captioned(fig, caption)
     fig.savefig(out, dpi=120)

@@ -30,7 +30,8 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
                **{m.column: g[m.column].agg(m.average) for m in METRICS.values() if m.column in g},
                "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
                "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
-               "mean_max_prob": weighted("mean_max_prob")}
+               "mean_max_prob": weighted("mean_max_prob"),
+               "arm": bool((g["kind"] == "arm").any()) if "kind" in g else False}  # ARM's sweep rows
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
@@ -104,7 +105,7 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every ClassSR variant with its -O network and the bicubic reference of each test set."""
     rows = dataset_rows(summary)
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
-    rows = rows.copy()
+    rows = rows[~rows["arm"]].copy()  # ARM's sweep has its own table (report.arm)
     rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",
