@@ -11,6 +11,30 @@ ARM_WIDTHS = {"fsrcnn": (16, 36, 56), "carn": (36, 52, 64), "srresnet": (36, 52,
 #: Constructor flavour of ARM's networks beyond width and depth: ARM's CARN has biased fusion convs, no BatchNorm.
 ARM_FLAVOUR = {"carn": {"bn": False}}
 
+#: Knobs that force one path: e0 = the bicubic path, e1…e3 = ARM's widths.
+FORCED = ("e0", "e1", "e2", "e3")
+
+
+def parse_knob(text: str | float):
+    """A knob as written in a profile or on the command line: "best", "e<j>" (force path j; e0 = bicubic) or k > 0
+    (η = k·C_3). Numbers are always k, never a forced path, so YAML's ``1`` means k = 1."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    elif text == "best":
+        return "best"
+    elif isinstance(text, str) and text in FORCED:
+        return int(text[1:])
+    else:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"ARM knob {text!r}: expected best, {'/'.join(FORCED)} (one path forced) or k > 0 "
+                             "(e.g. 1.5)") from None
+    if not value > 0:
+        raise ValueError(f"ARM knob {text!r}: k must be > 0 (η = k·C_3)")
+    return value
+
+
 DELTA = 7.32158203125
 #: bin centres c_b = e_b + Δ/2 of the released tables
 CENTRES = 3.660791015625 + DELTA * np.arange(30)

@@ -15,28 +15,10 @@ import numpy as np
 import pandas as pd
 
 from . import arm as routing
+from .arm_tables import parse_knob  # noqa: F401  (the verbs' knob parser, re-exported)
 from .evaluate import evaluate_image, routed_costs, testset_pairs
 from .metrics import METRICS
 from .models.arm import ArmSupernet
-
-
-def parse_knob(text: str | float):
-    """A knob as written in a profile or on the command line: "best", "e<j>" (force path j; e0 = bicubic) or k > 0
-    (η = k·C_3). Numbers are always k, never a forced path, so YAML's ``1`` means k = 1."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value = float(text)
-    elif text == "best":
-        return "best"
-    elif isinstance(text, str) and text[:1] == "e" and text[1:].isdigit():
-        return int(text[1:])
-    else:
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            raise ValueError(f"ARM knob {text!r}: expected best, e<path> (e.g. e3) or k > 0 (e.g. 1.5)") from None
-    if not value > 0:
-        raise ValueError(f"ARM knob {text!r}: k must be > 0 (η = k·C_3)")
-    return value
 
 
 def _mode(knob, costs) -> tuple[str, object]:

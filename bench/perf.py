@@ -29,7 +29,7 @@ from torch import nn
 
 from .evaluate import model_costs, routed_costs
 from .inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
-from .models import ClassSR
+from .models import ArmSupernet, ClassSR
 from .tiling import Stitcher, extract, make_grid
 
 MIXES = {"simple": None, "hard": None, "mix": (0.5, 0.2, 0.3)}
@@ -138,6 +138,9 @@ def _compile(model: nn.Module) -> nn.Module:
     import torch._inductor.config as inductor
 
     inductor.freezing = True
+    if isinstance(model, ArmSupernet):  # its paths are built once and kept: compile the sub-nets in place
+        model._paths = model.branches[:1] + [torch.compile(net) for net in model.branches[1:]]
+        return model
     if isinstance(model, ClassSR):
         model.classifier = torch.compile(model.classifier)
         model.branches = nn.ModuleList(torch.compile(b) for b in model.branches)
@@ -194,6 +197,7 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
             prepare(model, layout=group_layout, subpixel=mode != "per_patch")
         if compile and mode == "batched":
             original, classsr = _compile(original), _compile(classsr)
+            arm = _compile(arm) if arm is not None else None
         times, peaks = timed_interleaved([c[2] for c in cases], repeats=repeats, warmup=warmup, device=device)
         for (which, mix, _, classes), t, peak in zip(cases, times, peaks):
             row_mode, mix = ("whole", "") if mix == "whole" else (mode, mix)

@@ -277,12 +277,14 @@ class OfficialConfig:
 
 
 def _check_knobs(where: str, knobs) -> None:
-    """ARM's knobs: best, e0…e3 (a path forced) or k > 0 (η = k·C_3)."""
+    """ARM's knobs, by the verbs' own parser: best, e0…e3 (a path forced) or k > 0 (η = k·C_3)."""
+    from .arm_tables import parse_knob
+
     for knob in knobs:
-        if isinstance(knob, str) and knob not in ("best", "e0", "e1", "e2", "e3"):
-            raise ValueError(f"{where}: {knob!r} is not best, e0…e3 or a number k > 0")
-        if isinstance(knob, float) and not knob > 0:
-            raise ValueError(f"{where}: k must be > 0 (η = k·C_3), got {knob}")
+        try:
+            parse_knob(knob)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,8 @@ class ArmConfig:
         if unknown:
             raise ValueError(f"backbones: no ARM supernet {unknown}; known: {', '.join(ARM_WIDTHS)}")
         _check_knobs("knobs", self.knobs)
+        if self.backbones and not self.knobs:
+            raise ValueError("knobs: empty, so ARM's sweep would evaluate nothing; list k values or e1…e3")
         if self.calibration_patches < 1:
             raise ValueError(f"calibration_patches must be ≥ 1, got {self.calibration_patches}")
         missing = [b for b in self.backbones if b not in RELEASED]

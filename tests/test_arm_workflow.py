@@ -99,7 +99,8 @@ def test_table_csv_round_trips_and_is_refused_for_another_backbone(tmp_path):
 
 @pytest.mark.parametrize("arm, message", [
     ({"backbones": ["rcan"]}, r"no ARM supernet \['rcan'\]"),
-    ({"backbones": ["fsrcnn"], "knobs": ["e7"]}, "'e7' is not best, e0…e3"),
+    ({"backbones": ["fsrcnn"], "knobs": ["e7"]}, "knob 'e7': expected best, e0/e1/e2/e3"),
+    ({"backbones": ["fsrcnn"], "knobs": []}, "knobs: empty"),
     ({"backbones": ["fsrcnn"], "knobs": [0]}, "k must be > 0"),
     ({"backbones": ["fsrcnn"], "table": "released"}, "released tables belong to ARM's released weights"),
     ({"backbones": ["srresnet"], "folder": "/x", "table": "released"}, r"no lookup table for \['srresnet'\]"),
@@ -199,3 +200,34 @@ def test_ci_profile_puts_arm_through_the_dag():
     assert (e3["n_class3"] == e3["patches"]).all() and (e3["flops_paper"] == FSRCNN_COSTS[-1]).all()
     table = pd.read_csv("results/reference/ci/tables/arm.csv")
     assert {"bicubic", "original", "classsr", "arm"} == set(table["method"])
+
+
+def test_paper_eval_sweeps_every_published_knob():
+    """paper_eval's arm.knobs hold ARM's test-mode sweep and the k of every published ARM-L/M/S point of its
+    backbones (typed in the profile; checked here against results/paper/arm.csv)."""
+    profile = load_profile("configs/paper_eval.yaml")
+    published = pd.read_csv("results/paper/arm.csv")
+    ks = set(published[published["backbone"].isin(profile.arm.backbones)]["k"])
+    knobs = {k for k in profile.arm.knobs if isinstance(k, float)}
+    assert ks <= knobs and {0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0} <= knobs
+
+
+def test_train_verb_runs_arms_stage_in_its_own_folder(tmp_path):
+    import argparse
+
+    from bench.commands.train import _stage
+
+    args = argparse.Namespace(stage="arm", backbone="fsrcnn", variant="classsr", class_id=None)
+    cfg, path = _stage(Plan(load_profile("configs/ci.yaml"), tmp_path), args)
+    assert cfg.stage == "arm" and path == tmp_path / "runs" / "fsrcnn" / "arm" / "model.pth"
+    with pytest.raises(ValueError, match="released supernets .arm.folder is set"):
+        _stage(Plan(load_profile("configs/ci.yaml", {"arm": {"folder": str(tmp_path)}}), tmp_path), args)
+
+
+def test_a_table_of_the_wrong_shape_names_its_file(tmp_path):
+    arm = fresh_arm("fsrcnn", seed=0)
+    frame = routing.table_frame(arm.lut, arm.centres, arm.costs())
+    frame[frame["path"] < 3].to_csv(tmp_path / "short.csv", index=False)  # 3 paths, not bicubic + 3 widths
+    torch.save(arm.full.state_dict(), tmp_path / "arm-fsrcnn.pth")
+    with pytest.raises(ValueError, match=r"short.csv: ARM fsrcnn: a lookup table needs 4 paths × 30 bins, got \(3, 30\)"):
+        load_arm("fsrcnn", str(tmp_path / "arm-fsrcnn.pth"), lut=tmp_path / "short.csv")

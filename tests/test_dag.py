@@ -108,6 +108,8 @@ def test_paper_dry_run_plans_the_paper_job_set(tmp_path, fake_div):
     assert counts["split"] == 3 and counts["train_baseline"] == 4 and counts["train_joint"] == 1
     assert counts["train_classsr"] == 4 + 7 and counts["evaluate"] == 3 * (4 + 4 + 7)
     assert "results/paper/runs/fsrcnn/branches_16-36-46-56_class/branch3/model.pth" in result.stdout
+    # ARM retrained with its recipe: one supernet, one table and one sweep per test set for each backbone
+    assert (counts["train_arm"], counts["arm_table"], counts["evaluate_arm"]) == (3, 3, 3 * 3)
 
 
 def test_missing_data_stops_before_any_job():

@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 import pandas as pd
 from .. import arm as routing
+from ..arm_tables import ARM_WIDTHS
 from ..device import pick_device
 from ..data.subimages import SubImages
 from ..layout import train_index
@@ -23,19 +24,13 @@ from .common import limit_threads
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="the supernet (ARM's key format, e.g. runs/<b>/arm/model.pth)")
-    parser.add_argument("--backbone", required=True, choices=sorted(routing_backbones()))
+    parser.add_argument("--backbone", required=True, choices=sorted(ARM_WIDTHS))
     parser.add_argument("--data", required=True, help="prepared data folder (its train/subimages.csv)")
     parser.add_argument("--patches", type=int, default=20000, help="sub-images to calibrate on (default 20000)")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", required=True, help="CSV to write")
-
-
-def routing_backbones():
-    from ..arm_tables import ARM_WIDTHS
-
-    return ARM_WIDTHS
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
     arm.calibrate_batches(data.crop(pick[i:i + 256]) for i in range(0, len(pick), 256))
     frame = routing.table_frame(arm.lut, arm.centres, arm.costs())
     write_atomic(args.out, lambda tmp: frame.to_csv(tmp, index=False))
-    empty = int(np.isnan(arm.lut[0]).sum())
+    empty = np.flatnonzero(np.isnan(arm.lut[0]))
     best = np.nan_to_num(arm.lut, nan=-np.inf).argmax(0).tolist()
-    print(f"{args.out}: {len(pick)} sub-images, {arm.lut.shape[1]} bins ({empty} empty); best path per bin {best}")
+    print(f"{args.out}: {len(pick)} sub-images, {arm.lut.shape[1]} bins ({len(empty)} empty); best path per bin {best}")
+    if len(empty):  # ARM's rule sends a patch of an empty (NaN) bin to the bicubic path at every knob
+        print(f"warning: bins {empty.tolist()} (edge scores near {np.round(arm.centres[empty], 1).tolist()}) held no "
+              "calibration patch: test patches there take the bicubic path at every knob; raise "
+              "arm.calibration_patches (--patches)")
     return 0

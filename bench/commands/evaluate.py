@@ -16,6 +16,7 @@ import torch
 
 from ..evaluate import BICUBIC, evaluate, evaluate_bicubic
 from ..models import load_official
+from ..profile import ArmConfig
 from ..provenance import write_atomic
 from ..device import pick_device
 from .common import add_engine_arguments, limit_threads
@@ -34,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lut", default="released",
                         help="ARM (--arch arm_<backbone>): its lookup table — released (ARM's, FSRCNN/CARN), ARM's "
                              ".state or this suite's table CSV (python -m bench arm-table)")
-    parser.add_argument("--knobs", nargs="+", default=["e1", "e2", "e3", "0.5", "1", "2", "4", "8", "16", "32"],
-                        help="ARM: knobs of the sweep — k (η = k·C_3), e<j> (path j forced) or best; default ARM's "
-                             "test mode: e1 e2 e3 and k 0.5 … 32")
+    parser.add_argument("--knobs", nargs="+", default=[str(k) for k in ArmConfig().knobs],
+                        help="ARM: knobs of the sweep — k (η = k·C_3), e<j> (path j forced) or best; default the "
+                             "profile's (arm.knobs): ARM's test mode, e1 e2 e3 and k 0.5 … 32")
     add_engine_arguments(parser)
 
 

@@ -20,6 +20,7 @@ from ..backbones import spec, specs
 from ..arm_tables import ARM_WIDTHS, RELEASED
 from ..evaluate_arm import parse_knob
 from ..models import build, fresh_arm
+from ..profile import PerfConfig
 from ..perf import add_ratios, benchmark, environment
 from ..provenance import provenance, write_atomic
 from ..device import pick_device
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=["per_patch", "batched", "whole"])
     parser.add_argument("--mixes", nargs="+", default=["real", "simple", "hard", "mix"],
                         choices=["real", "simple", "hard", "mix"])
-    parser.add_argument("--arm-knobs", nargs="*", default=["e3", "1", "4"],
+    parser.add_argument("--arm-knobs", nargs="*", default=[str(k) for k in PerfConfig().arm_knobs],
                         help="ARM (Chen et al., ECCV 2022): knobs of its routed inference to time — k (η = k·C_3), "
                              "e<j> or best; none = no ARM. Backbones with an ARM supernet and a released table only")
     parser.add_argument("--repeats", type=int, default=5)

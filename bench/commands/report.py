@@ -35,7 +35,8 @@ ARM_CAPTION = (
     "the same engine, tiling and overlap averaging for every method); gain_over_bicubic_db against MATLAB bicubic of "
     "the same LR; flops_paper: FLOPs per 32×32 LR patch in the paper's convention (ARM's cost list; its bicubic "
     "path, edge score and table lookup count 0 as ARM counts them; ClassSR's classifier counted); flops_pct: % of "
-    "the full network (ARM: its full width; ClassSR: its -O). knob: k (η = k·C_3) or e<j> (path j forced); "
+    "the full network (ARM: its full width; ClassSR: its -O); flops_pct_original: % of the -O network of the same "
+    "source, one denominator for all (they differ where the run's -O is narrower than ARM's full width). knob: k (η = k·C_3) or e<j> (path j forced); "
     "frac_pathJ: share of patches on path J (0 = bicubic, J = J-th width). source paper: ClassSR's Table 1 and ARM's "
     "ARM-L/M/S (its test logs; a different k per test set). A table built here (arm.table calibrate) comes from "
     "training sub-images, not DIV2K's validation set as ARM's. ")

@@ -52,6 +52,10 @@ def _stage(plan, args):
     b, v = args.backbone, plan.variants.get((args.backbone, args.variant))
     if args.stage == "reference":
         return plan.reference_run(), plan.reference_model()
+    if args.stage == "arm":  # ARM's supernet: no ClassSR variant, its own run folder
+        if plan.profile.arm.folder:
+            raise ValueError("--stage arm: this profile evaluates ARM's released supernets (arm.folder is set)")
+        return plan.arm_run(b), plan.arm_model(b)
     if v is None:
         raise KeyError(f"no variant {args.variant!r} for backbone {b!r}")
     if args.stage == "branch":

@@ -107,8 +107,8 @@ class ArmSupernet(nn.Module):
         """(no probabilities, path per patch) by ARM's edge score, table lookup and ``mode`` (arm.md §2.3:
         "best", a forced path or η in FLOPs)."""
         if self.lut is None:
-            raise ValueError(f"ARM {self.backbone} has no lookup table (ARM released none for it): pass lut= to "
-                             "load_arm")
+            raise ValueError(f"ARM {self.backbone} has no lookup table (ARM released none for it): give one — "
+                             "load_arm(lut=…), evaluate --lut, or the profile's arm.table")
         b = routing.bins(routing.edge_scores(patches), self.centres)
         return None, torch.from_numpy(routing.decide(self.lut, self.costs(), b, mode)).long()
 
@@ -190,11 +190,16 @@ def load_arm(name: str, source, *, scale: int = 4, lut=None) -> ArmSupernet:
     width = INFER_KWARGS[name](state)["width"]
     if width != ARM_WIDTHS[name][-1]:
         raise CheckpointError(f"ARM {name} supernets are {ARM_WIDTHS[name][-1]} wide; this checkpoint is {width}")
-    centres, costs = None, None
+    centres, costs, origin = None, None, None
     if isinstance(lut, (str, os.PathLike)):
         origin = os.fspath(lut)
         lut, centres, costs = routing.read_table(origin)
-    arm = ArmSupernet(backbone=name, state=state, scale=scale, lut=lut, centres=centres).eval()
+    try:
+        arm = ArmSupernet(backbone=name, state=state, scale=scale, lut=lut, centres=centres).eval()
+    except ValueError as e:
+        if origin is None or isinstance(e, CheckpointError):
+            raise
+        raise ValueError(f"{origin}: {e}") from None  # a table of the wrong shape: name its file
     if costs is not None and not np.allclose(costs, arm.costs(), rtol=0, atol=0.5):
         raise CheckpointError(f"{origin}: a lookup table for paths costing {costs.tolist()} FLOPs, not ARM {name}'s "
                               f"{[round(c) for c in arm.costs()]} (another backbone's table?)")

@@ -4,7 +4,9 @@ One tidy table per (backbone, test set): the MATLAB-bicubic reference, this run'
 ARM's η sweep from this run (one row per knob), and the published points — ClassSR's Table 1 and ARM's ARM-L/M/S
 (``results/paper/arm.csv``) — marked ``source = paper``. FLOPs per 32×32 LR patch in the paper's convention (ARM's
 cost list is the same convention; its bicubic path, edge score and lookup count 0, as ARM counts them);
-``flops_pct``: % of the full network (ARM: its full width C_3; ClassSR: its -O).
+``flops_pct``: % of the full network (ARM: its full width C_3; ClassSR: its -O); ``flops_pct_original``: % of
+the -O network of the same source (this run's, or the paper's 100 % row), one denominator for every method — the
+two differ where the run's -O is not ARM's full width (reduced demo widths).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pandas as pd
 from .tables import BICUBIC, dataset_rows
 
 COLUMNS = ["backbone", "testset", "method", "source", "knob", "psnr_db", "gain_over_bicubic_db", "flops_paper",
-           "flops_pct", "frac_path0", "frac_path1", "frac_path2", "frac_path3"]
+           "flops_pct", "flops_pct_original", "frac_path0", "frac_path1", "frac_path2", "frac_path3"]
 
 
 def arm_table(summary: pd.DataFrame, table1: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +25,7 @@ def arm_table(summary: pd.DataFrame, table1: pd.DataFrame, published: pd.DataFra
     arm = rows[rows["arm"]]
     if arm.empty:
         return pd.DataFrame(columns=COLUMNS)
-    full = summary[summary.get("kind") == "arm"].groupby("backbone")["flops_full_paper"].first()
+    full = summary[summary["knob"].notna()].groupby("backbone")["flops_full_paper"].first()
     bicubic = rows[rows["model"] == BICUBIC].set_index("testset")["psnr_rgb_db"]
     out = [{"backbone": r.backbone, "testset": r.testset, "method": "arm", "source": "ours",
             "knob": r.model.removeprefix("arm_"), "psnr_db": r.psnr_rgb_db,
@@ -50,6 +52,9 @@ def arm_table(summary: pd.DataFrame, table1: pd.DataFrame, published: pd.DataFra
                         "flops_paper": float(r.flops), "flops_pct": r.flops_pct,
                         **{f"frac_path{j}": v for j, v in enumerate(n / n.sum())}})
     df = pd.DataFrame(out, columns=COLUMNS).fillna({"knob": ""})
+    original = df[df["method"] == "original"].set_index(["backbone", "testset", "source"])["flops_paper"]
+    base = [original.get((b, t, s), np.nan) for b, t, s in zip(df["backbone"], df["testset"], df["source"])]
+    df["flops_pct_original"] = 100 * df["flops_paper"] / base
     order = df["method"].map({BICUBIC: 0, "original": 1, "classsr": 2, "arm": 3})
     return (df.assign(_o=order, _s=df["source"] != "ours").sort_values(["testset", "backbone", "_o", "_s",
                                                                          "flops_paper"])

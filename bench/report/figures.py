@@ -44,10 +44,15 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
                        marker="s", label=f"{backbone} (paper)")
     for (backbone, source), g in (arm.groupby(["backbone", "source"], sort=False) if len(arm) else []):
         g = g[g["flops_paper"] > 0].sort_values("flops_paper")  # an all-bicubic point sits off the log axis
-        ours = source == "ours"
-        ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-." if ours else ":", color=palette[backbone], alpha=0.6)
-        ax.scatter(g["flops_paper"] / 1e9, g["psnr_db"], marker="^", color=palette[backbone] if ours else "none",
-                   edgecolors=palette[backbone], label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
+        ours, colour = source == "ours", palette[backbone]
+        forced = g["knob"].str.fullmatch(r"e\d")  # a forced path is not a point of the η curve
+        swept = g[~forced]
+        ax.plot(swept["flops_paper"] / 1e9, swept["psnr_db"], "-." if ours else ":", color=colour, alpha=0.6)
+        ax.scatter(swept["flops_paper"] / 1e9, swept["psnr_db"], marker="^", color=colour if ours else "none",
+                   edgecolors=colour, label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
+        if forced.any():
+            ax.scatter(g[forced]["flops_paper"] / 1e9, g[forced]["psnr_db"], marker="x", color=colour,
+                       label=f"ARM-{backbone} (ours, one width everywhere)")
     bicubic = sub[sub["variant"] == "bicubic"]
     if len(bicubic):
         ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")

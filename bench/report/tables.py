@@ -31,7 +31,7 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
                "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
                "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
                "mean_max_prob": weighted("mean_max_prob"),
-               "arm": bool((g["kind"] == "arm").any()) if "kind" in g else False}  # ARM's sweep rows
+               "arm": bool(g["knob"].notna().any()) if "knob" in g else False}  # ARM's sweep rows (knob: a key column)
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
@@ -105,7 +105,7 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every ClassSR variant with its -O network and the bicubic reference of each test set."""
     rows = dataset_rows(summary)
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
-    rows = rows[~rows["arm"]].copy()  # ARM's sweep has its own table (report.arm)
+    rows = rows[~rows["arm"]].dropna(axis=1, how="all")  # ARM's sweep (4 paths) has its own table (report.arm)
     rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",

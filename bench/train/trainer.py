@@ -127,7 +127,7 @@ def arm_losses(model: ArmSupernet, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
                iteration: int) -> dict[str, torch.Tensor]:
     """ARM's step (arm.md §5): one width for the whole batch, drawn with p ∝ C_j², L1 of that sub-net against the
     HR. The draw depends on (seed, iteration) only, like the batches, so a resumed run draws the same widths."""
-    rng = np.random.default_rng([cfg.seed, iteration])
+    rng = np.random.default_rng([cfg.seed, 2_000_003, iteration])  # salted: not the stream of the batch order
     j = int(rng.choice(len(model.widths), p=model.width_probabilities()))
     native = getattr(model.full, "native_range", 1.0)
     l1 = F.l1_loss(model.forward_width(lr, model.widths[j]) * native, hr * native)

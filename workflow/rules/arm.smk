@@ -19,7 +19,7 @@ use rule train_reference as train_arm with:
 rule arm_table:
     input:
         manifest(),
-        model=out("arm_model"),
+        model=arm_checkpoint,  # the trained supernet, or ARM's released one (arm.table: calibrate)
     output:
         out("arm_table"),
     log:
