@@ -59,7 +59,7 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
                       "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1,
-                      "routing_cache": 6}
+                      "routing_cache": 6, "train_arm": 1, "arm_table": 1, "evaluate_arm": 1}
 
 
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
@@ -68,7 +68,8 @@ def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
     assert _job_counts(result.stdout) == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1,
                                           "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
                                           "evaluate_bicubic": 1, "learning_curve": 1, "summarize": 1, "report": 1,
-                                          "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3}
+                                          "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3,
+                                          "train_arm": 1, "arm_table": 1, "evaluate_arm": 1}  # ARM-FSRCNN beside
     # snapshot_every > 0: the -O's learning curve; none without snapshots
     assert plan("fsrcnn_cpu").curves() == [Path("results/fsrcnn_cpu/eval/embedded/fsrcnn/original.curve.csv")]
     assert plan("paper").curves() == []
