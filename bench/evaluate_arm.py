@@ -15,13 +15,12 @@ import numpy as np
 import pandas as pd
 
 from . import arm as routing
-from .arm_tables import parse_knob  # noqa: F401  (the verbs' knob parser, re-exported)
 from .evaluate import evaluate_image, routed_costs, testset_pairs
 from .metrics import METRICS
 from .models.arm import ArmSupernet
 
 
-def _mode(knob, costs) -> tuple[str, object]:
+def knob_mode(knob, costs) -> tuple[str, object]:
     """(row label, upscale's eta) of one knob: "best", a forced path (an int, as in ARM's code) or k (a float,
     η = k·C_3)."""
     if knob == "best":
@@ -40,7 +39,7 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
     costs = {conv: (model.costs(conv), 0) for conv in ("paper", "macs")}  # no classifier: ARM's lookup is free
     rows = []
     for knob in knobs:
-        label, eta = _mode(knob, costs["paper"][0])
+        label, eta = knob_mode(knob, costs["paper"][0])
         for name, lr_path, hr_path in testset_pairs(testset):
             res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage, eta=eta)
             n = np.bincount(res["classes"].numpy(), minlength=model.num_classes)

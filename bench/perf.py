@@ -209,9 +209,9 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
 
 def arm_case(arm, lr, knob, batch_size, layout, amp) -> tuple:
     """(mix label, timed function, its routing) of ARM at one knob (``evaluate_arm``'s labels)."""
-    from .evaluate_arm import _mode
+    from .evaluate_arm import knob_mode
 
-    label, eta = _mode(knob, arm.costs())
+    label, eta = knob_mode(knob, arm.costs())
 
     def fn():
         with amp():

@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate_arm(args: argparse.Namespace):
     """ARM's η sweep (Chen et al., ECCV 2022) under this suite's protocol: one row per (knob, image)."""
-    from ..evaluate_arm import evaluate_arm, parse_knob
+    from ..arm_tables import parse_knob
+    from ..evaluate_arm import evaluate_arm
     from ..models import load_arm
 
     if not args.model:

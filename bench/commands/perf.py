@@ -17,8 +17,7 @@ import torch
 
 from ..images import read_image, to_tensor
 from ..backbones import spec, specs
-from ..arm_tables import ARM_WIDTHS, RELEASED
-from ..evaluate_arm import parse_knob
+from ..arm_tables import ARM_WIDTHS, RELEASED, parse_knob
 from ..models import build, fresh_arm
 from ..profile import PerfConfig
 from ..perf import add_ratios, benchmark, environment

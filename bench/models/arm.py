@@ -84,10 +84,8 @@ class ArmSupernet(nn.Module):
     def width_probabilities(self) -> np.ndarray:
         """ARM's training distribution over its widths (arm.md §5): p_j ∝ C_j², FLOPs of the paper convention —
         FSRCNN .0602/.2797/.6601; the bicubic path is never trained."""
-        if "p" not in self._costs:
-            c = np.asarray(self.costs()[1:], np.float64) ** 2
-            self._costs["p"] = (c / c.sum()).tolist()
-        return np.asarray(self._costs["p"])
+        c = np.asarray(self.costs()[1:], np.float64) ** 2  # costs() is cached: this is cheap per step
+        return c / c.sum()
 
     def forward_width(self, x: torch.Tensor, width: int) -> torch.Tensor:
         """The width-``width`` sub-net run on the leading corners of the full tensors themselves, so gradients
