@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import ConfigError, from_dict, merge, read_yaml
+from .config import (ConfigError, Count, FolderName, Identifier, PositiveFloat, PositiveInt, from_dict, merge,
+                     read_numbers, read_yaml)
 from .backbones import names as backbone_names
 from .backbones import spec
 
@@ -20,17 +21,17 @@ STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm")  # arm: 
 class TestSetConfig:
     """One test set. ``downscale`` resizes the source HR first (Test2K = DIV8K ×¼, Test4K = ×½)."""
 
-    name: str
+    name: Identifier
     """Test-set name (folder and table label), e.g. test2k."""
     source: Literal["embedded", "folder", "div2k", "div8k", "processed"] = "embedded"
     """embedded, folder, div2k (0801-0900), div8k (first-last) or processed (HR/X4, LR/X4)."""
     root: str | None = None
     """Folder of the source (not needed for embedded)."""
-    first: int | None = None
+    first: PositiveInt | None = None
     """First DIV8K index (div8k only), e.g. 1201."""
-    last: int | None = None
+    last: PositiveInt | None = None
     """Last DIV8K index (div8k only), e.g. 1300."""
-    downscale: float = 1.0
+    downscale: PositiveFloat = 1.0
     """MATLAB-bicubic factor applied to the HR first (Test2K 0.25, Test4K 0.5, Test8K 1)."""
 
 
@@ -46,15 +47,15 @@ class DataConfig:
     """SR scale factor (the paper: 4)."""
     aug_scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
     """Rescaling factors of the training HR images (MATLAB bicubic), paper {1, .9, .8, .7, .6}."""
-    lr_patch: int = 32
+    lr_patch: PositiveInt = 32
     """LR sub-image side in pixels (paper 32)."""
-    lr_step: int = 16
+    lr_step: PositiveInt = 16
     """LR sub-image step in pixels (paper 16)."""
-    lr_thresh: int = 12
+    lr_thresh: Count = 12
     """Add an edge-flush sub-image when the uncovered remainder exceeds this (paper 12)."""
     test_sets: tuple[TestSetConfig, ...] = (TestSetConfig(name="embedded"),)
     """Test sets evaluated by the workflow."""
-    jobs: int = 1
+    jobs: PositiveInt = 1
     """Processes used to prepare the training images."""
 
     def __post_init__(self):
@@ -80,15 +81,13 @@ class SplitConfig:
     """paper (27.16882/35.149761 dB), quantile, auto (paper on DIV2K) or M-1 ascending dB."""
     reference_checkpoint: str | None = None
     """MSRResNet checkpoint (authors' format) to split with; null = train stage 0."""
-    batch_size: int = 64
+    batch_size: PositiveInt = 64
     """Sub-images per forward pass of the reference network."""
 
     def __post_init__(self):
         # refused here, before any job: otherwise the split job fails after stage 0 has trained
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be ≥ 2 (simple → hard), got {self.num_classes}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be ≥ 1, got {self.batch_size}")
         if self.thresholds == "paper" and self.num_classes != 3:
             raise ValueError(f"thresholds 'paper' define 3 classes, but num_classes is {self.num_classes}; "
                              "use 'quantile' or M − 1 dB values")
@@ -103,17 +102,17 @@ class SplitConfig:
 class StageConfig:
     """Overrides of the paper recipe for one stage (None = the paper's value)."""
 
-    iterations: int | None = None
+    iterations: PositiveInt | None = None
     """Training iterations."""
-    batch_size: int | None = None
+    batch_size: PositiveInt | None = None
     """Sub-images per iteration."""
-    lr: float | None = None
+    lr: PositiveFloat | None = None
     """Initial learning rate (Adam)."""
     eta_min: float | None = None
     """Minimum learning rate of the cosine schedule."""
-    periods: tuple[int, ...] | None = None
+    periods: tuple[PositiveInt, ...] | None = None
     """Cosine periods (iterations)."""
-    restarts: tuple[int, ...] | None = None
+    restarts: tuple[Count, ...] | None = None
     """Iterations at which the cosine schedule restarts."""
     restart_weights: tuple[float, ...] | None = None
     """Learning-rate multiplier at each restart."""
@@ -124,25 +123,16 @@ class StageConfig:
     average_weight: float | None = None
     """Weight of the Average-Loss (paper 3; 0 = off)."""
 
-    def __post_init__(self):
-        # a budget that cannot train anything is refused here, at load time, not after other runs have trained
-        for key in ("iterations", "batch_size"):
-            value = getattr(self, key)
-            if value is not None and value < 1:
-                raise ValueError(f"{key} must be ≥ 1, got {value}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-
 
 @dataclass(frozen=True)
 class BackboneConfig:
     """Branch widths (simple → hard; the last is the "-O" network) and depth kwargs (demo reductions)."""
 
-    widths: tuple[int, ...] | None = None
+    widths: tuple[PositiveInt, ...] | None = None
     """Branch widths, simple to hard; the last is the original (-O) network."""
-    blocks: int | None = None
+    blocks: PositiveInt | None = None
     """Residual blocks (SRResNet 16, RCAN 20 per group); fewer = demo reduction."""
-    groups: int | None = None
+    groups: PositiveInt | None = None
     """RCAN residual groups (paper 10); fewer = demo reduction."""
     classifier: str | None = None  # registry name of the Class-Module (None: the paper's)
     """Registry name of the ClassSR classifier (null = the paper's Class-Module); a new classifier is one model file
@@ -172,13 +162,13 @@ class TrainConfig:
     channels_last: bool = True
     """Train in the channels-last memory layout (NHWC): on CPU 1.2-2x the samples/s of the default layout for these
     networks; same maths, rounding-level differences."""
-    loader_workers: int = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
+    loader_workers: Count = 0   # batch-building processes (0 = in the training process; use 2–8 on a GPU)
     """Batch-building processes (0 = in the training process)."""
-    log_every: int = 100
+    log_every: PositiveInt = 100
     """Iterations between train_log.csv rows."""
-    checkpoint_every: int = 5000
+    checkpoint_every: PositiveInt = 5000
     """Iterations between resumable checkpoints."""
-    snapshot_every: int = 0   # -O weights kept every N iterations for the learning curve (0 = none)
+    snapshot_every: Count = 0   # -O weights kept every N iterations for the learning curve (0 = none)
     """Iterations between kept weights of every -O network (snapshots/, also at iteration 0), evaluated into its
     learning curve against bicubic; 0 = none."""
     joint: bool = False
@@ -223,14 +213,14 @@ class AblationConfig:
     shorthands for the paper's axes (spec §7): ``widths`` (and so M), loss weights of the ClassSR and joint
     stages, joint fine-tuning, branch pretraining data. Runs a variant does not change are shared."""
 
-    id: str
+    id: Identifier
     """Run id of the variant (tables and folders)."""
     backbone: str
     """Backbone of the variant."""
     set: dict[str, Any] = field(default_factory=dict)
     """Any train.* key, dotted, with its value for this variant, e.g. {train.stages.classsr.lr: 1e-4}: a new ablation
     axis is a config line."""
-    widths: tuple[int, ...] | None = None
+    widths: tuple[PositiveInt, ...] | None = None
     """Branch widths (their number sets the number of classes)."""
     class_weight: float | None = None
     """Class-Loss weight of the variant (0 = off)."""
@@ -242,8 +232,8 @@ class AblationConfig:
     """Branch pretraining data of this variant: class or all."""
 
     def __post_init__(self):
-        if not self.id.replace("_", "").isalnum() or self.id in ("original", "classsr"):
-            raise ValueError(f"ablation id {self.id!r} must be alphanumeric/underscore and not original/classsr")
+        if self.id in ("original", "classsr"):
+            raise ValueError(f"ablation id {self.id!r} is reserved (the -O and ClassSR rows)")
         if self.widths is not None and len(self.widths) < 2:
             raise ValueError(f"ablation {self.id}: widths needs at least 2 branches")
         for key in self.set:
@@ -307,7 +297,7 @@ class ArmConfig:
     knobs: tuple[float | str, ...] = ("e1", "e2", "e3", 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
     """The η sweep: numbers are ARM's k (η = k·C_3 FLOPs), e<j> forces path j (e0 = bicubic), best = ARM's
     highest-PSNR path; default ARM's test mode (e1 e2 e3, k 0.5 … 32)."""
-    calibration_patches: int = 20000
+    calibration_patches: PositiveInt = 20000
     """Training sub-images the lookup table is built from (table: calibrate)."""
 
     def __post_init__(self):
@@ -319,8 +309,6 @@ class ArmConfig:
         _check_knobs("knobs", self.knobs)
         if self.backbones and not self.knobs:
             raise ValueError("knobs: empty, so ARM's sweep would evaluate nothing; list k values or e1…e3")
-        if self.calibration_patches < 1:
-            raise ValueError(f"calibration_patches must be ≥ 1, got {self.calibration_patches}")
         missing = [b for b in self.backbones if b not in RELEASED]
         if self.table == "released" and missing:
             raise ValueError(f"table: ARM released no lookup table for {missing}; use calibrate or a file")
@@ -341,7 +329,7 @@ class ArmConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    batch_size: int = 64      # patches per forward pass during evaluation
+    batch_size: PositiveInt = 64      # patches per forward pass during evaluation
     """Patches per forward pass during evaluation."""
     coverage: Literal["paper", "full"] = "paper"
     """paper (the authors' grid, remainder dropped) or full (edge-flush patches)."""
@@ -354,9 +342,9 @@ class EvalConfig:
 class PerfDepth:
     """Depth of a backbone in the latency benchmark (None = the paper's)."""
 
-    blocks: int | None = None
+    blocks: PositiveInt | None = None
     """Residual blocks (SRResNet 16, RCAN 20 per group)."""
-    groups: int | None = None
+    groups: PositiveInt | None = None
     """RCAN residual groups (paper 10)."""
 
 
@@ -379,11 +367,11 @@ class PerfConfig:
     arm_knobs: tuple[float | str, ...] = ("e3", 1.0, 4.0)
     """ARM's routed inference timed at these knobs (k, e<j>, best) for backbones with an ARM supernet and a
     released table (FSRCNN, CARN); empty = no ARM."""
-    repeats: int = 5
+    repeats: PositiveInt = 5
     """Timed runs per case (interleaved); the median is reported."""
-    warmup: int = 1
+    warmup: Count = 1
     """Untimed runs per case first."""
-    batch_size: int | Literal["auto"] = "auto"
+    batch_size: PositiveInt | Literal["auto"] = "auto"
     """Patches per forward pass, or auto (measured per branch)."""
     layout: Literal["channels_last", "contiguous"] = "channels_last"
     """Memory layout of the batched engine: channels_last (default) or contiguous."""
@@ -399,8 +387,6 @@ class PerfConfig:
         for backbone, d in self.depth.items():
             _check_depth(f"perf.depth.{backbone}", backbone, d)
         _check_knobs("perf.arm_knobs", self.arm_knobs)
-        if self.repeats < 1 or self.warmup < 0:
-            raise ValueError(f"perf: repeats must be ≥ 1 and warmup ≥ 0, got {self.repeats} and {self.warmup}")
 
     def cli_args(self, default_backbones: tuple[str, ...] | None = None) -> list[str]:
         """The equivalent ``python -m bench perf`` arguments (``default_backbones`` when ``backbones`` is unset)."""
@@ -417,8 +403,8 @@ class PerfConfig:
 
 @dataclass(frozen=True)
 class Profile:
-    name: str = "default"
-    """Profile name; outputs go to results/<name>/ and logs/<name>/."""
+    name: FolderName = "default"
+    """Profile name; outputs go to results/<name>/ and logs/<name>/ (a plain folder name)."""
     data: DataConfig = DataConfig()
     """Training HR source, degradation and test sets (spec §4)."""
     split: SplitConfig = SplitConfig()
@@ -451,14 +437,29 @@ class Profile:
 
 
 def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:
-    """Profile from a YAML file (sections ``data``, ``split``, ``train``) plus dict overrides."""
-    raw = merge(read_yaml(path) if path else {}, overrides or {})
+    """Profile from a YAML file plus dict overrides: the one validation of ``bench`` and the workflow (read_yaml:
+    no empty file, no repeated key; numbers in scientific notation read as numbers; bench.config.Rule bounds)."""
+    raw = read_numbers(Profile, merge(read_yaml(path) if path else {}, overrides or {}))
     try:
         profile = from_dict(Profile, raw)
     except ConfigError as e:
         raise ConfigError(f"{path or 'profile'}: {e}") from None
     _check_classes(profile, path)
     return profile
+
+
+def workflow_profile(config: dict, configfiles=()) -> Profile:
+    """The Snakemake config as a Profile, validated as ``load_profile`` validates a file. Snakemake has read the
+    config files with plain YAML already, so each is read again here for what that hides (an empty file, a repeated
+    key); numbers Snakemake kept as strings (``1e-4``) are written back into ``config`` as numbers, so that the
+    jobs receive them as such. The JSON schema then names a bad key with its description."""
+    from .schema import check_config  # schema imports this module
+
+    for path in configfiles:
+        read_yaml(path)
+    config.update(read_numbers(Profile, config))
+    check_config(config)
+    return load_profile(None, config)
 
 
 def _check_classes(profile: Profile, path) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import textwrap
 import types
 import typing
 
-from .config import ConfigError, to_dict
+from .config import ConfigError, FolderName, Identifier, to_dict
 from .profile import Profile
 
 def field_docs(cls) -> dict[str, str]:
@@ -31,6 +32,11 @@ _SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean"}
 
 def type_schema(hint) -> dict:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:  # bench.config.Rule: the same bounds from_dict checks
+        schema = type_schema(args[0])
+        for rule in hint.__metadata__:
+            schema.update(rule.schema())
+        return schema
     if origin in (typing.Union, types.UnionType):
         options = [type_schema(a) for a in args if a is not type(None)]
         schema = options[0] if len(options) == 1 else {"anyOf": options}
@@ -51,7 +57,7 @@ def type_schema(hint) -> dict:
 
 
 def object_schema(cls) -> dict:
-    hints, docs = typing.get_type_hints(cls), field_docs(cls)
+    hints, docs = typing.get_type_hints(cls, include_extras=True), field_docs(cls)
     props, required = {}, []
     for f in dataclasses.fields(cls):
         if f.name not in docs:
@@ -70,6 +76,7 @@ def object_schema(cls) -> dict:
     return schema
 
 
+@functools.cache
 def config_schema() -> dict:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "description": "classsr-bench workflow profile (generated from bench.profile by `python -m bench "
@@ -90,5 +97,17 @@ def check_config(config: dict) -> None:
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in e.absolute_path).replace(".[", "[")
     described = e.schema.get("description") if isinstance(e.schema, dict) else None
     more = f" ({len(errors) - 1} more problem(s) after fixing it)" if len(errors) > 1 else ""
-    raise ConfigError(f"config key {key or '(top level)'}: {e.message}"
+    raise ConfigError(f"config key {key or '(top level)'}: {_message(e)}"
                       + (f" — {described}" if described else "") + more)
+
+
+def _message(e) -> str:
+    """jsonschema's message, in bench.config.Rule's words where a Rule set the bound (one wording for both)."""
+    if e.validator == "minimum":
+        return f"must be ≥ {e.validator_value:g}, got {e.instance!r}"
+    if e.validator == "exclusiveMinimum":
+        return f"must be > {e.validator_value:g}, got {e.instance!r}"
+    if e.validator == "pattern":
+        whats = {f"^{r.pattern}$": r.what for r in (Identifier.__metadata__[0], FolderName.__metadata__[0])}
+        return f"{e.instance!r} is not {whats.get(e.validator_value, 'of the form ' + e.validator_value)}"
+    return e.message

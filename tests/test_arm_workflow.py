@@ -105,7 +105,7 @@ def test_table_csv_round_trips_and_is_refused_for_another_backbone(tmp_path):
     ({"backbones": ["fsrcnn"], "table": "released"}, "released tables belong to ARM's released weights"),
     ({"backbones": ["srresnet"], "folder": "/x", "table": "released"}, r"no lookup table for \['srresnet'\]"),
     ({"backbones": ["fsrcnn"], "table": "t.state"}, "arm.folder, which is not set"),
-    ({"backbones": ["fsrcnn"], "calibration_patches": 0}, "calibration_patches must be ≥ 1"),
+    ({"backbones": ["fsrcnn"], "calibration_patches": 0}, "arm.calibration_patches: must be ≥ 1"),
     ({"backbones": ["fsrcnn"], "color": 1}, "unknown config key 'arm.color'"),
 ])
 def test_bad_arm_sections_are_refused_by_name(arm, message):

@@ -212,9 +212,9 @@ def test_config_type_errors_name_the_key_and_its_meaning():
 
 
 @pytest.mark.parametrize("overrides, names", [
-    ({"train": {"stages": {"branch": {"iterations": 0}}}}, "train.stages.branch: iterations must be ≥ 1, got 0"),
+    ({"train": {"stages": {"branch": {"iterations": 0}}}}, "train.stages.branch.iterations: must be ≥ 1, got 0"),
     ({"train": {"backbones": {"fsrcnn": {"stages": {"classsr": {"batch_size": 0}}}}}},
-     "train.backbones.fsrcnn.stages.classsr: batch_size must be ≥ 1"),
+     "train.backbones.fsrcnn.stages.classsr.batch_size: must be ≥ 1"),
     ({"train": {"backbones": {"carn": {"widths": [16]}}}}, "backbones.carn.widths: ClassSR needs at least 2"),
     ({"split": {"num_classes": 2}}, "split.num_classes is 2 but train.backbones.fsrcnn.widths has 3 branches"),
     ({"split": {"num_classes": 1}}, "split: num_classes must be ≥ 2"),

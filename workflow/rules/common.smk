@@ -9,16 +9,16 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from bench.dag import Plan, run_json
-from bench.data.prepare import check_sources
-from bench.profile import load_profile
-from bench.schema import check_config
+from bench.data.prepare import check_prepared, check_sources
+from bench.profile import workflow_profile
 
 
-check_config(config)  # one line naming the key; Snakemake's validate() would print the whole schema after it
+# The one validation of bench's verbs (empty files, repeated keys, 1e-4 as a number, bounds), one line naming the
+# key; Snakemake's validate() would print the whole schema after its message.
+PLAN = Plan(workflow_profile(config, workflow.configfiles))
 validate(config, schema="../schemas/config.schema.yaml")  # passes now; kept for its defaults
-
-PLAN = Plan(load_profile(None, config))
 check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
+check_prepared(PLAN.profile.data, PLAN.data_dir)  # and so do sources changed since the data were prepared
 for _backbone, _model in PLAN.variants:  # and so do missing official checkpoints (paper_eval)
     PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
 for _backbone in PLAN.profile.arm.backbones:  # and missing ARM checkpoints or tables (arm.folder)
