@@ -22,7 +22,7 @@ from torch import nn
 from . import flops
 from .images import read_image, to_image, to_tensor, write_image
 from .inference import prepare, sync, upscale
-from .layout import data_of_testset
+from .data.testset import testset_pairs  # checked whole before any work (bench.data.testset)
 from .metrics import METRICS, scores
 from .backbones import spec
 from .models import ClassSR
@@ -84,13 +84,6 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
             "sr": sr}
 
 
-def testset_pairs(testset: Path):
-    """(name, LR path, HR path) of a prepared test set; paths in pairs.csv are relative to the data folder."""
-    pairs = pd.read_csv(testset / "pairs.csv")
-    root = data_of_testset(testset)
-    return [(p.name, root / p.lr, root / p.hr) for p in pairs.itertuples()]
-
-
 def to_255(img: np.ndarray) -> np.ndarray:
     """An 8- or 16-bit image as float64 on the 0–255 scale."""
     return img.astype(np.float64) * (255.0 / 65535 if img.dtype == np.uint16 else 1.0)
@@ -118,7 +111,7 @@ def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "pa
     """One row per image of ``testset`` for the bicubic reference: 0 FLOPs, 0 MACs."""
     testset = Path(testset)
     rows = []
-    for name, lr_path, hr_path in testset_pairs(testset):
+    for name, lr_path, hr_path in testset_pairs(testset, scale=scale):
         start = time.perf_counter()
         res = bicubic_image(lr_path, hr_path, scale=scale, coverage=coverage)
         rows.append({"testset": testset.name, "image": name, "backbone": BICUBIC, "model": BICUBIC,
@@ -133,10 +126,11 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     """One row per image of ``testset`` (a prepared folder with ``pairs.csv``). ``coverage``: the authors' grid
     (``paper``, the right/bottom remainder dropped) or ``full`` (edge-flush patches cover the whole image)."""
     testset = Path(testset)
+    pairs = testset_pairs(testset, scale=model.scale)
     prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
     costs, routed = model_costs(model), isinstance(model, ClassSR)
     rows, routing = [], []
-    for i, (name, lr_path, hr_path) in enumerate(testset_pairs(testset)):
+    for i, (name, lr_path, hr_path) in enumerate(pairs):
         res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage)
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]

@@ -36,11 +36,12 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
     flops_paper, macs, flops_full_paper (C_3, the full width's FLOPs), time_ms) for every knob and image of
     ``testset``."""
     testset = Path(testset)
+    pairs = testset_pairs(testset, scale=model.scale)
     costs = {conv: (model.costs(conv), 0) for conv in ("paper", "macs")}  # no classifier: ARM's lookup is free
     rows = []
     for knob in knobs:
         label, eta = knob_mode(knob, costs["paper"][0])
-        for name, lr_path, hr_path in testset_pairs(testset):
+        for name, lr_path, hr_path in pairs:
             res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage, eta=eta)
             n = np.bincount(res["classes"].numpy(), minlength=model.num_classes)
             rows.append({"testset": testset.name, "image": name, "backbone": model.backbone,

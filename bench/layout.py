@@ -4,7 +4,7 @@
 outputs and logs, and the verbs receive the resulting paths as arguments. Under ``results/<profile>/``:
 
     data/manifest.sha256                                  prepared data (and its data_config.json)
-    data/test/{testset}/pairs.csv                         a prepared test set (paths relative to data/)
+    data/test/{testset}/pairs.csv|testset.json            a prepared test set (paths relative to its folder)
     runs/reference/model.pth                              stage 0 (unless split.reference_checkpoint)
     runs/split_m{m}/classes.csv                           class split into m classes
     runs/{backbone}/branches_{tag}/branch{k}/model.pth    branch k (tag: widths + branch data [+ digest])
@@ -75,12 +75,6 @@ def train_index(data: str | Path) -> Path:
 
 def testset_dir(data: str | Path, name: str) -> Path:
     return Path(data) / TEST_DIR / name
-
-
-def data_of_testset(testset: str | Path) -> Path:
-    """The prepared data folder holding a test-set folder (the inverse of :func:`testset_dir`): the paths in a
-    test set's pairs.csv are relative to it."""
-    return Path(testset).parents[1]
 
 
 class Layout:

@@ -25,11 +25,11 @@ class FolderBusy(RuntimeError):
 
 
 @contextlib.contextmanager
-def folder_lock(folder: str | Path, *, what: str = "folder"):
-    """Hold ``<folder>/.lock`` for the ``with`` block; a second holder gets :class:`FolderBusy` naming the PID."""
+def folder_lock(folder: str | Path, *, what: str = "folder", name: str = LOCK_NAME):
+    """Hold ``<folder>/<name>`` for the ``with`` block; a second holder gets :class:`FolderBusy` naming the PID."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
+    path = folder / name
     with open(path, "a+") as f:
         if fcntl is not None:
             try:

@@ -75,7 +75,7 @@ def patch_cache(model: ClassSR, *, testset, coverage: str = "paper", batch_size:
     if not isinstance(model, ClassSR):
         raise TypeError(f"routing analysis needs a ClassSR model, got {type(model).__name__}")
     frames = []
-    for name, lr_path, hr_path in testset_pairs(Path(testset)):
+    for name, lr_path, hr_path in testset_pairs(Path(testset), scale=model.scale):
         frames.append(image_patches(model, read_image(lr_path), read_image(hr_path), coverage=coverage,
                                     batch_size=batch_size).assign(image=name))
     df = pd.concat(frames, ignore_index=True)

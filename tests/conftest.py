@@ -52,16 +52,17 @@ def synthetic_image(rng, h: int, w: int):
 
 
 def one_image_testset(data, hr, lr):
-    """A prepared test set ``<data>/test/t`` of one HR/LR pair (written as PNG): its folder."""
+    """A hand-made test set ``<data>/test/t`` of one HR/LR pair (PNG files inside it): its folder."""
     import pandas as pd
 
     from bench.images import write_image
 
-    (data / "test" / "t").mkdir(parents=True)
-    write_image(data / "hr.png", hr)
-    write_image(data / "lr.png", lr)
-    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(data / "test" / "t" / "pairs.csv", index=False)
-    return data / "test" / "t"
+    folder = data / "test" / "t"
+    folder.mkdir(parents=True)
+    write_image(folder / "hr.png", hr)
+    write_image(folder / "lr.png", lr)
+    pd.DataFrame([{"name": "a", "hr": "hr.png", "lr": "lr.png"}]).to_csv(folder / "pairs.csv", index=False)
+    return folder
 
 
 def tiny_profile_dict(hr_dir, **train_extra) -> dict:

@@ -60,7 +60,8 @@ def test_corrupt_image_is_named(tmp_path):
     cfg = load_profile(None, {"data": {"source": "folder", "root": str(tmp_path), "test_sets": []}}).data
     with pytest.raises(ValueError, match="0042.png"):
         prepare(cfg, tmp_path / "out")
-    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))  # nothing half-written
+    # nothing half-written: only the (empty) lock file that keeps two preparations apart
+    assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.glob(".out.*")] == [".out.lock"]
 
 
 def test_missing_div8k_says_what_where_and_which_key(tmp_path):

@@ -96,4 +96,4 @@ def _lr_sizes(testset):
     from bench.images import read_image
 
     pairs = pd.read_csv(testset / "pairs.csv")
-    return [read_image(testset.parents[1] / lr).shape[:2] for lr in pairs["lr"]]
+    return [read_image(testset / lr).shape[:2] for lr in pairs["lr"]]

@@ -136,8 +136,8 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
         "mae_255", "0-255", lambda sr, hr, c: float(np.abs(sr - hr)[c:-c, c:-c].mean()), tolerance=0.1,
         higher_is_better=False))
     hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :128], 4)
-    one_image_testset(tmp_path / "data", hr, lr)
-    row = bicubic_image(tmp_path / "data" / "lr.png", tmp_path / "data" / "hr.png", scale=4)
+    testset = one_image_testset(tmp_path / "data", hr, lr)
+    row = bicubic_image(testset / "lr.png", testset / "hr.png", scale=4)
     assert 0 < row["mae_255"] < 30 and {"psnr_rgb_db", "ssim_y"} <= set(row)
     net = evaluate(build("fsrcnn", width=8), backbone="fsrcnn", model_id="original",
                    testset=tmp_path / "data" / "test" / "t", batch_size=8)

@@ -155,8 +155,8 @@ def test_sixteen_bit_test_set_is_prepared_at_16_bits(tmp_path):
     out = prepare(cfg, tmp_path / "out")
     pairs = pd.read_csv(out / "test" / "deep" / "pairs.csv")
     hr, lr = bicubic_degrade(hr16, 4)
-    assert np.array_equal(read_image(out / pairs.loc[0, "hr"]), hr)
-    assert np.array_equal(read_image(out / pairs.loc[0, "lr"]), lr) and lr.dtype == np.uint16
+    assert np.array_equal(read_image(out / "test" / "deep" / pairs.loc[0, "hr"]), hr)
+    assert np.array_equal(read_image(out / "test" / "deep" / pairs.loc[0, "lr"]), lr) and lr.dtype == np.uint16
 
 
 def test_mixed_bit_depths_are_scaled_per_image(tmp_path):

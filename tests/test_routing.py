@@ -111,7 +111,7 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
 
     torch.manual_seed(0)
     hr, lr = bicubic_degrade(embedded("test")[1].load()[:200, :264], 4)
-    one_image_testset(tmp_path / "data", hr, lr)
+    testset = one_image_testset(tmp_path / "data", hr, lr)
     model = build("classsr_fsrcnn", widths=[4, 8, 12]).eval()
     with torch.no_grad():  # spread the routing over the classes
         model.classifier.lastOut.bias.copy_(torch.tensor([0.02, 0.0, -0.02]))
@@ -119,7 +119,7 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
     _, classes = upscale(model, to_tensor(lr), batch_size=16)
     assert (cache[[f"logit{k}" for k in range(3)]].to_numpy().argmax(1) == classes.numpy()).all()
     pts = curves(cache, branch_costs(model))
-    bicubic = bicubic_image(tmp_path / "data" / "lr.png", tmp_path / "data" / "hr.png", scale=4)
+    bicubic = bicubic_image(testset / "lr.png", testset / "hr.png", scale=4)
     assert pts[pts["policy"] == "bicubic"].iloc[0]["psnr_rgb_db"] == pytest.approx(bicubic["psnr_rgb_db"], abs=1e-6)
     wide = evaluate(model.branches[2], backbone="fsrcnn", model_id="w", testset=tmp_path / "data" / "test" / "t",
                     batch_size=16)

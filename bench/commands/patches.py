@@ -24,6 +24,9 @@ from ..tiling import extract, make_grid
 from .common import limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="ClassSR checkpoint (authors' key format)")
     parser.add_argument("--arch", required=True, help="its registry name, e.g. classsr_fsrcnn")
@@ -48,7 +51,7 @@ def anatomy(classsr, original, reference, thresholds, testset: Path, scale: int,
     """One row per patch of every test image; patches go through the networks ``batch_size`` at a time, so memory
     stays bounded on 8K images (Test8K: 296,412 patches)."""
     frames = []
-    for name, lr_path, hr_path in testset_pairs(testset):
+    for name, lr_path, hr_path in testset_pairs(testset, scale=scale):
         lr, hr = to_tensor(read_image(lr_path), name=str(lr_path)), to_tensor(read_image(hr_path), name=str(hr_path))
         grid = make_grid(lr.shape[1], lr.shape[2])
         for start in range(0, len(grid), batch_size):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..data.manifest import check_manifest, patch_counts
 from ..data.prepare import prepare
-from ..layout import DATA_SUMMARY
+from ..layout import DATA_SUMMARY, MANIFEST
 from .common import add_profile_arguments, plan_from
 
 
@@ -26,22 +26,26 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_from(args)
     if args.verify:
         return verify(plan.data_dir)
-    prepare(plan.profile.data, plan.data_dir, force=args.force)
+    reused = (plan.data_dir / MANIFEST).is_file() and not args.force
+    prepare(plan.profile.data, plan.data_dir, force=args.force)  # a reused folder is checked against the sources
     print(pd.read_csv(plan.data_dir / DATA_SUMMARY).to_string(index=False))
-    print(f"prepared data in {plan.data_dir}")
+    print(f"already prepared from the same data config and source images, reused: {plan.data_dir} (--force "
+          "prepares it again)" if reused else f"prepared data in {plan.data_dir}")
     return 0
 
 
 def verify(out) -> int:
     problems = check_manifest(out)
     counts = patch_counts(out)
-    print(counts.to_string(index=False))
+    print(counts.drop(columns="problem").to_string(index=False))
     for p in problems[:20]:
         print(f"manifest: {p}", file=sys.stderr)
+    for row in counts[counts["problem"] != ""].itertuples():
+        print(f"test set {row.set}: {row.problem}", file=sys.stderr)
     bad = counts[~counts["ok"].astype(bool)]
     if problems or not bad.empty:
         print(f"verification FAILED: {len(problems)} manifest problem(s), {len(bad)} test set(s) with unexpected "
-              "patch counts", file=sys.stderr)
+              "patch counts or unreadable", file=sys.stderr)
         return 1
     print(f"verified {out}: every file matches its checksum")
     return 0

@@ -6,7 +6,9 @@ to the SR scale and downscaled ×1/scale. The pairs are stored as ``.npy`` (memo
 not as 1.59 M small files. Test sets are written in the authors' layout (``HR/X4``, ``LR/X4`` PNGs).
 
 Everything is written into a temporary sibling folder renamed into place at the end, so an interrupted run
-never leaves a folder that looks complete.
+never leaves a folder that looks complete; a lock beside the folder keeps two preparations apart, and lets the
+next one remove what a killed one left. ``sources.csv`` records every source image (size, time, SHA-256), so a
+source changed, added or removed after preparation is named instead of silently ignored.
 """
 from __future__ import annotations
 
@@ -21,11 +23,14 @@ import numpy as np
 import pandas as pd
 from ..config import to_dict
 from ..images import write_image
+from ..lock import folder_lock
 from ..profile import DataConfig, TestSetConfig
+from ..provenance import follow_umask
 from ..resize import bicubic_degrade, imresize
 from . import sources
 from ..layout import DATA_SUMMARY, MANIFEST, testset_dir, train_index
-from .manifest import write_manifest
+from .manifest import SOURCES, changed_sources, source_rows, write_manifest
+from .testset import write_testset
 
 DATA_CONFIG = "data_config.json"
 
@@ -107,37 +112,47 @@ def test_refs(t: TestSetConfig) -> list[sources.ImageRef]:
 
 
 def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
-    """Write one test set; returns its pairs table (name, hr, lr paths relative to ``out`` or absolute)."""
+    """Write one test set; returns its pairs table (name, hr, lr paths relative to the test-set folder, or
+    absolute for a processed set used in place). A set left without any image is an error, not an empty table."""
     if t.source == "processed":
         pairs = sources.processed_pairs(t.root, scale, key=f"data.test_sets[{t.name}].root")
         return pd.DataFrame({"name": [h.stem for h, _ in pairs], "hr": [str(h.resolve()) for h, _ in pairs],
                              "lr": [str(lr.resolve()) for _, lr in pairs]})
-    rows = []
+    rows, skipped, folder = [], [], testset_dir(out, t.name)
     for sub in ("HR", "LR"):
-        (testset_dir(out, t.name) / sub / f"X{scale}").mkdir(parents=True, exist_ok=True)
+        (folder / sub / f"X{scale}").mkdir(parents=True, exist_ok=True)
     for ref in test_refs(t):
         img = ref.load()
         hr, lr = bicubic_degrade(img if t.downscale == 1 else imresize(img, t.downscale), scale)
         if min(lr.shape[:2]) < 32:
-            warnings.warn(f"test set {t.name}: skipped {ref.name}, LR {lr.shape[1]}×{lr.shape[0]} < one patch",
-                          stacklevel=2)
+            skipped.append(f"{ref.name} (LR {lr.shape[1]}×{lr.shape[0]})")
+            warnings.warn(f"test set {t.name}: skipped {skipped[-1]}: smaller than one 32×32 patch", stacklevel=2)
             continue
-        # relative to the data folder, so a prepared folder can move
-        paths = {k: testset_dir("", t.name) / k / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
-        write_image(out / paths["HR"], hr)  # 16-bit sources stay 16-bit
-        write_image(out / paths["LR"], lr)
+        # relative to the test-set folder: a copied or moved test set reads its own files
+        paths = {k: Path(k) / f"X{scale}" / f"{ref.name}.png" for k in ("HR", "LR")}
+        write_image(folder / paths["HR"], hr)  # 16-bit sources stay 16-bit
+        write_image(folder / paths["LR"], lr)
         rows.append({"name": ref.name, "hr": str(paths["HR"]), "lr": str(paths["LR"])})
+    if not rows:
+        hint = f" or data.test_sets[{t.name}].downscale nearer 1" if t.downscale < 1 else ""
+        raise ValueError(f"test set {t.name}: no usable image, every one is smaller than one 32×32 LR patch at "
+                         f"×{scale}: {', '.join(skipped)}; use larger images{hint}")
     return pd.DataFrame(rows, columns=["name", "hr", "lr"])
 
 
 def check_sources(cfg: DataConfig) -> None:
     """Resolve every source (paths and indices only), so a missing dataset fails before any work starts."""
-    train_refs(cfg)
+    source_refs(cfg)
     for t in cfg.test_sets:
         if t.source == "processed":
             sources.processed_pairs(t.root, cfg.scale, key=f"data.test_sets[{t.name}].root")
-        else:
-            test_refs(t)
+
+
+def source_refs(cfg: DataConfig) -> dict[str, list[sources.ImageRef]]:
+    """The source images of every set (train, then each test set; processed sets are used in place and checked
+    by the manifest)."""
+    refs = {"train": train_refs(cfg)}
+    return refs | {t.name: test_refs(t) for t in cfg.test_sets if t.source != "processed"}
 
 
 def recorded_config(cfg: DataConfig) -> dict:
@@ -161,34 +176,58 @@ def _check_recorded(cfg: DataConfig, out: Path) -> None:
                            "name")
 
 
+def check_prepared(cfg: DataConfig, out: str | Path) -> None:
+    """A complete prepared folder must come from this data config and these source images (nothing to check
+    before it is prepared); the workflow calls it before any job."""
+    out = Path(out)
+    if not (out / MANIFEST).is_file():
+        return
+    _check_recorded(cfg, out)
+    changes = changed_sources(out, source_refs(cfg))
+    if changes:
+        shown = "; ".join(changes[:10]) + (f"; … ({len(changes)} in all)" if len(changes) > 10 else "")
+        raise DataConflict(f"{out} was prepared from other source images ({shown}); rebuild it with `python -m "
+                           "bench prepare --force` (or delete the folder) to use them")
+
+
+def _build(cfg: DataConfig, tmp: Path) -> None:
+    """Every file of a prepared folder, written into ``tmp``."""
+    summary = []
+    if cfg.source != "none":
+        index, skipped = prepare_train(cfg, tmp)
+        summary.append({"set": "train", "images": index["image"].nunique(), "subimages": len(index),
+                        "skipped": len(skipped)})
+    for t in cfg.test_sets:
+        pairs = prepare_test(t, cfg.scale, tmp)
+        write_testset(testset_dir(tmp, t.name), pairs, scale=cfg.scale)
+        summary.append({"set": t.name, "images": len(pairs), "subimages": None, "skipped": None})
+    pd.DataFrame(summary).to_csv(tmp / DATA_SUMMARY, index=False)
+    source_rows(source_refs(cfg)).to_csv(tmp / SOURCES, index=False)
+    (tmp / DATA_CONFIG).write_text(json.dumps(recorded_config(cfg), indent=1, sort_keys=True) + "\n")
+    write_manifest(tmp)
+
+
 def prepare(cfg: DataConfig, out: str | Path, *, force: bool = False) -> Path:
     """Prepare training and test data under ``out``; an existing complete folder is kept unless ``force``, and
-    only if it was prepared from the same data config."""
+    only if it was prepared from the same data config and source images."""
     out = Path(out)
     if (out / MANIFEST).is_file() and not force:
-        _check_recorded(cfg, out)
+        check_prepared(cfg, out)
         return out
     check_sources(cfg)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        summary = []
-        if cfg.source != "none":
-            index, skipped = prepare_train(cfg, tmp)
-            summary.append({"set": "train", "images": index["image"].nunique(), "subimages": len(index),
-                            "skipped": len(skipped)})
-        for t in cfg.test_sets:
-            pairs = prepare_test(t, cfg.scale, tmp)
-            testset_dir(tmp, t.name).mkdir(parents=True, exist_ok=True)
-            pairs.to_csv(testset_dir(tmp, t.name) / "pairs.csv", index=False)
-            summary.append({"set": t.name, "images": len(pairs), "subimages": None, "skipped": None})
-        pd.DataFrame(summary).to_csv(tmp / DATA_SUMMARY, index=False)
-        (tmp / DATA_CONFIG).write_text(json.dumps(recorded_config(cfg), indent=1, sort_keys=True) + "\n")
-        write_manifest(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with folder_lock(out.parent, what=f"data folder {out.name}", name=f".{out.name}.lock"):
+        for stale in out.parent.glob(f".{out.name}.*"):  # left by a killed run: under the lock, nobody writes it
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            follow_umask(tmp)  # mkdtemp makes it 0700: others on a shared file system could not read the data
+            _build(cfg, tmp)
+            if out.exists():
+                shutil.rmtree(out)
+            tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return out

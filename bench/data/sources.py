@@ -83,7 +83,21 @@ def folder(root: str | None, *, key: str) -> list[ImageRef]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataMissing(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {path} (config key {key})")
+    _unique_names(files, path, key)
     return [_file_ref(p) for p in files]
+
+
+def _unique_names(files: list[Path], folder: Path, key: str) -> None:
+    """Outputs are named by the file stem: ``a.png`` and ``a.jpg`` would overwrite each other's."""
+    by_stem: dict[str, list[str]] = {}
+    for p in files:
+        by_stem.setdefault(p.stem, []).append(p.name)
+    clash = {stem: names for stem, names in by_stem.items() if len(names) > 1}
+    if clash:
+        stem, names = next(iter(sorted(clash.items())))
+        more = f" ({len(clash)} names clash in all)" if len(clash) > 1 else ""
+        raise ValueError(f"{folder}: {' and '.join(sorted(names))} share the name {stem!r} (config key {key}): their "
+                         f"prepared images would overwrite each other; rename or remove one{more}")
 
 
 def div2k(root: str | None, split: str, *, key: str) -> list[ImageRef]:
@@ -118,6 +132,7 @@ def processed_pairs(root: str | None, scale: int, *, key: str) -> list[tuple[Pat
     if set(hrs) != set(lrs) or not hrs:
         odd = sorted(set(hrs) ^ set(lrs))[:10]
         raise DataMissing(f"{path}: HR and LR files do not pair up (unpaired: {odd or 'no images at all'})")
+    _unique_names(list(hrs.values()), hr_dir, key)
     return [(hrs[n], lrs[n]) for n in sorted(hrs)]
 
 
