@@ -1,7 +1,8 @@
 """Command-line entry point: one sub-command per verb, each implemented in its own module.
 
 Verb modules are imported only when chosen, so ``python -m bench report`` renders tables and figures without
-importing torch.
+importing torch. Before a verb runs, what it was given is checked (:func:`check_arguments`), so a bad test set or
+an unwritable output fails in one line before the work, not after it.
 """
 from __future__ import annotations
 
@@ -44,9 +45,25 @@ def main(argv: list[str] | None = None) -> int:
             module.add_arguments(verb_parser)
     args = parser.parse_args(argv)
     try:
-        return importlib.import_module(VERBS[args.verb][0]).run(args)
-    except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        module = importlib.import_module(VERBS[args.verb][0])
+        check_arguments(args, getattr(module, "OUTPUT_FILES", ()))
+        return module.run(args)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         if os.environ.get("BENCH_TRACEBACK"):
             raise
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def check_arguments(args: argparse.Namespace, output_files: tuple[str, ...]) -> None:
+    """The boundary of every verb: each output file it names (a verb's ``OUTPUT_FILES``: argument names) can be
+    written, and a test set read with a scale fits that scale (bench.data.testset), before any work."""
+    from .provenance import check_writable
+
+    for dest in output_files:
+        if getattr(args, dest, None):
+            check_writable(getattr(args, dest), flag=f"--{dest}")
+    if getattr(args, "testset", None) and getattr(args, "scale", None):
+        from .data.testset import testset_pairs
+
+        testset_pairs(args.testset, scale=args.scale)

@@ -1,7 +1,10 @@
-"""Provenance columns stamped on every generated CSV, and atomic file writes.
+"""Provenance columns stamped on every generated CSV, atomic file writes and the check that an output can be
+written at all.
 
 A result is only comparable when we know what produced it: git revision (with ``-dirty`` when the tree has
-uncommitted changes), torch version and device.
+uncommitted changes), torch version and device. Files and folders made through temporary names get the
+permissions the umask gives (``mkstemp``/``mkdtemp`` would leave them 0600/0700: unreadable to the other users of
+a shared cluster file system).
 """
 from __future__ import annotations
 
@@ -41,9 +44,35 @@ def write_atomic(path: str | os.PathLike, write) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        follow_umask(tmp)
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def follow_umask(path: str | os.PathLike) -> None:
+    """Give a file (0666) or folder (0777) the permissions the process's umask leaves, as open() and mkdir() do."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
+
+
+def check_writable(path: str | os.PathLike, *, flag: str = "--out") -> None:
+    """Refuse, before any work, an output that could not be written: a folder, a path under a file, a place
+    without write permission (probed with a real file in the nearest existing folder, removed at once, which holds
+    for root and read-only mounts too). Nothing is left behind: missing folders are made when writing."""
+    path = Path(path).absolute()
+    if path.is_dir():
+        raise IsADirectoryError(f"{flag} {path}: is a directory; give a file name inside it")
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{flag} {path}: {parent} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise PermissionError(f"{flag} {path}: cannot write there ({e.strerror or e})") from None

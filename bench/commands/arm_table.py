@@ -22,6 +22,9 @@ from ..provenance import write_atomic
 from .common import limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="the supernet (ARM's key format, e.g. runs/<b>/arm/model.pth)")
     parser.add_argument("--backbone", required=True, choices=sorted(ARM_WIDTHS))

@@ -22,6 +22,9 @@ from ..device import pick_device
 from .common import add_engine_arguments, limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, help="run folder of a -O network (model.pth, config.yaml, "
                         "snapshots/iter_*.pth)")

@@ -22,6 +22,9 @@ from ..device import pick_device
 from .common import add_engine_arguments, limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out", "routing", "sample")
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="checkpoint (authors' key format); not used with --arch bicubic")
     parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn, or bicubic")

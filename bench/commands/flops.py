@@ -40,6 +40,9 @@ def _row(model: str, width, role: str, net, scale: int, lr_size: int) -> dict:
             "diff_pct": None if published is None else round(100 * (paper - published) / published, 4)}
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4), help="SR scale (default 4, the paper's)")
     parser.add_argument("--lr-size", type=int, default=32, help="LR patch side in pixels (default 32)")

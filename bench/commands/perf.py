@@ -26,6 +26,9 @@ from ..device import pick_device
 from .common import limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backbones", nargs="+", default=list(specs()), choices=list(specs()))
     parser.add_argument("--image", help="LR image to super-resolve (default: the embedded 'rocket' photo as LR)")

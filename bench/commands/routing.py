@@ -15,6 +15,9 @@ from ..routing import branch_costs, patch_cache
 from .common import add_engine_arguments, limit_threads
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out", "costs")
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="ClassSR checkpoint (authors' key format)")
     parser.add_argument("--arch", required=True, help="registry name, e.g. classsr_fsrcnn")

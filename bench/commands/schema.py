@@ -9,6 +9,9 @@ from ..provenance import write_atomic
 from ..schema import config_schema
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="write the schema (YAML) here, e.g. workflow/schemas/config.schema.yaml")
 

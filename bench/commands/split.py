@@ -12,6 +12,9 @@ from ..pipeline import class_split
 from .common import add_profile_arguments, limit_threads, plan_from
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument("--reference", help="MSRResNet checkpoint to split with")

@@ -19,6 +19,9 @@ from ..provenance import provenance, write_atomic
 from .common import add_profile_arguments, plan_from
 
 
+#: Output files checked writable before the work (bench.cli.check_arguments).
+OUTPUT_FILES = ("out",)
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument("--out", help="summary CSV (default: results/<name>/eval/summary.csv)")

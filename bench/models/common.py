@@ -98,6 +98,8 @@ def load_torch_file(path) -> object:
     """``torch.load(path, weights_only=True)`` on the CPU; every way a file can fail to load — missing, empty,
     truncated, not a torch file, pickled code — becomes an error naming the file and the cause."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory, not a checkpoint file (give the .pth file inside it)")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
     size = os.path.getsize(path)
