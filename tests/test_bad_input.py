@@ -110,7 +110,7 @@ def test_prepare_command_with_a_name_clash_exits_with_one_line(tmp_path, capsys)
     assert not (tmp_path / "data").exists()
 
 
-def test_duplicate_names_in_pairs_csv_are_refused(x4_set):
+def test_duplicate_names_in_pairs_csv_are_refused(x4_set, tmp_path, capsys):
     from bench.evaluate import testset_pairs
 
     _, testset = x4_set
@@ -118,6 +118,9 @@ def test_duplicate_names_in_pairs_csv_are_refused(x4_set):
     pd.concat([pairs, pairs.iloc[:1]]).to_csv(testset / "pairs.csv", index=False)
     with pytest.raises(ValueError, match=r"pairs.csv: image name 'im0' appears 2 times"):
         testset_pairs(testset, scale=4)
+    out = tmp_path / "out" / "x.csv"
+    assert main(["evaluate", "--arch", "bicubic", "--testset", str(testset), "--out", str(out)]) != 0
+    assert "appears 2 times" in _one_error_line(capsys) and not (tmp_path / "out").exists()
     assert main(["prepare", "--verify", "--data", str(testset.parents[1]), "--config", "configs/ci.yaml"]) == 1
 
 
@@ -321,17 +324,25 @@ def test_scientific_notation_is_a_number_for_bench_and_the_workflow(tmp_path):
         assert profile.train.stages["classsr"].lr == 1e-4 and profile.train.stages["classsr"].eta_min == 1e-7
 
 
-def test_snakemake_dry_run_refuses_a_bad_profile_in_one_line(tmp_path):
+@pytest.mark.parametrize("text, message", [
+    ("name: p\nevaluate: {batch_size: 0}\n", "evaluate.batch_size: must be ≥ 1, got 0"),
+    ("name: p\ntrain: {seed: 1}\ntrain: {seed: 2}\n", "key 'train' appears twice (line 3)"),
+    ("name: p\ntrain: {stages: {classsr: {lr: 1e-4}}}\n", None),  # accepted, as bench accepts it
+])
+def test_snakemake_dry_run_validates_as_bench_does(tmp_path, text, message):
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    path = _profile_file(tmp_path, "name: p\nevaluate: {batch_size: 0}\n")
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", str(path)], cwd=root,
-                            capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "evaluate.batch_size: must be ≥ 1, got 0" in result.stdout + result.stderr
+    path = _profile_file(tmp_path, text)
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", str(path), "--directory",
+                             str(tmp_path), "--snakefile", str(root / "Snakefile")], capture_output=True, text=True)
+    out = result.stdout + result.stderr
+    if message is None:
+        assert result.returncode == 0, out
+    else:
+        assert result.returncode != 0 and message in out
 
 
 def test_a_directory_given_as_model_is_named(tmp_path):
