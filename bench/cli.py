@@ -19,6 +19,7 @@ VERBS = {
     "train": ("bench.commands.train", "train every stage of a profile, one stage, or one resolved run"),
     "evaluate": ("bench.commands.evaluate", "evaluate one model on one test set (one CSV row per image)"),
     "arm-table": ("bench.commands.arm_table", "lookup table of a trained ARM supernet from training sub-images"),
+    "arm-slice": ("bench.commands.arm_slice", "one width of an ARM supernet as a standalone network (ClassSR branch)"),
     "curve": ("bench.commands.curve", "learning curve of a -O network: its snapshots evaluated on a test set"),
     "routing": ("bench.commands.routing", "per-patch routing cache of a ClassSR model: every branch's error, logits"),
     "patches": ("bench.commands.patches", "per-patch PSNR of every ClassSR branch, its routing and its split class"),

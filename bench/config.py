@@ -46,6 +46,7 @@ class Rule:
 PositiveInt = Annotated[int, Rule(minimum=1)]
 Count = Annotated[int, Rule(minimum=0)]
 PositiveFloat = Annotated[float, Rule(exclusive_minimum=0)]
+NonNegativeFloat = Annotated[float, Rule(minimum=0)]
 #: Names that become folders and Snakemake wildcards: no '/', no '..', nothing hidden.
 Identifier = Annotated[str, Rule(pattern=r"[A-Za-z0-9_]+", what="a plain name (letters, digits and _ only)")]
 FolderName = Annotated[str, Rule(pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",

@@ -110,7 +110,7 @@ class Plan:
 
     def _signature(self, v: Variant) -> tuple:
         stages = ("classsr", "joint") if v.profile.train.joint else ("classsr",)
-        return (self._branch_digests(v), v.widths,
+        return (self._branch_digests(v), v.widths, v.profile.train.backbones[v.backbone].branch_source,
                 tuple(resolve(v.profile, st, v.backbone, data_dir=str(self.data_dir)).digest() for st in stages))
 
     def tag(self, backbone: str, variant: str) -> str:
@@ -209,7 +209,16 @@ class Plan:
 
     def branch_models(self, backbone: str, variant: str) -> list[Path]:
         v, tag = self._variant(backbone, variant), self.tag(backbone, variant)
+        if v.profile.train.backbones[backbone].branch_source == "arm":
+            return [self.arm_branch(backbone, w) for w in v.widths]
         return [self.branch_model(backbone, tag, k) for k in range(len(v.widths))]
+
+    def arm_branch(self, backbone: str, width: int) -> Path:
+        """The width-``width`` sub-net of the profile's ARM supernet, as a standalone network (branch_source arm)."""
+        return self.layout.path("arm_branch", backbone=backbone, width=width)
+
+    def _arm_sourced(self, backbone: str) -> bool:
+        return self.variants[(backbone, MAIN)].profile.train.backbones[backbone].branch_source == "arm"
 
     def baseline_run(self, backbone: str, width: int) -> RunConfig:
         v = next((v for v in self.variants.values() if v.backbone == backbone and v.widths[-1] == width), None)
@@ -239,7 +248,10 @@ class Plan:
             name = backbone if model == "original" else f"classsr_{backbone}"
             return name, self.official_model(backbone, model)
         if model == "original":
-            return backbone, self.baseline_model(backbone, self.variants[(backbone, MAIN)].widths[-1])
+            widest = self.variants[(backbone, MAIN)].widths[-1]
+            if self._arm_sourced(backbone):  # the -O is the supernet's full width, as the branches are its slices
+                return backbone, self.arm_branch(backbone, widest)
+            return backbone, self.baseline_model(backbone, widest)
         v = self._variant(backbone, model)
         return f"classsr_{backbone}", self.variant_model(backbone, model, v.final_stage)
 
@@ -295,7 +307,18 @@ class Plan:
         """Learning curves of every trained -O network on every test set (none without snapshots)."""
         if not self.profile.train.snapshot_every or self.profile.official.folder:
             return []
-        return [self.curve(t.name, b) for t in self.profile.data.test_sets for b in self.profile.train.backbones]
+        return [self.curve(t.name, b) for t in self.profile.data.test_sets for b in self.profile.train.backbones
+                if not self._arm_sourced(b)]  # a released -O has no training snapshots
+
+
+    def stage2_curve(self, testset: str, backbone: str, model: str) -> Path:
+        return self.layout.path("stage2_curve", testset=testset, backbone=backbone, model=model)
+
+    def stage2_curves(self) -> list[Path]:
+        """Stage-2 curves of every trained ClassSR variant on every test set (none without kept points)."""
+        if not self.profile.train.stage2_points or self.profile.official.folder:
+            return []
+        return [self.stage2_curve(t.name, b, v) for t in self.profile.data.test_sets for b, v in self.variants]
 
 
 def run_json(cfg: RunConfig) -> str:

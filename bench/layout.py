@@ -11,12 +11,14 @@ outputs and logs, and the verbs receive the resulting paths as arguments. Under 
     runs/{backbone}/baseline_w{width}/model.pth           the "-O" network of width W
     runs/{backbone}/{variant}/{stage}/model.pth           ClassSR of a variant (stage classsr or joint)
     runs/{backbone}/arm/model.pth|table.csv               ARM's supernet and its lookup table (arm.folder unset)
+    runs/{backbone}/arm_w{width}/model.pth                its width-W sub-net, a branch or -O (branch_source arm)
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: original or a variant)
     eval/{testset}/{backbone}/{model}.routing.csv|.sample.png   routing of every patch, first SR image
     eval/{testset}/{backbone}/arm.sweep.csv               ARM's η sweep (one row per knob and image)
     eval/{testset}/bicubic.csv                            the MATLAB-bicubic reference (0 FLOPs)
     eval/{testset}/{backbone}/{model}.patches|costs.csv   per-patch routing cache of a ClassSR model
     eval/{testset}/{backbone}/original.curve.csv          learning curve of the -O (train.snapshot_every > 0)
+    eval/{testset}/{backbone}/{model}.stage2.csv          stage-2 curve of a ClassSR variant (train.stage2_points)
     eval/summary.csv, eval/missing.csv                    merged evaluations
     tables/, figures/, flops/flops.csv, perf/…            report, FLOPs table, latency
 
@@ -46,6 +48,7 @@ PATTERNS = {
     "train_log": ("{runs}/{backbone}/{variant}/{stage}/train_log.csv", None),
     "arm_model": ("{runs}/{backbone}/arm/model.pth", "{logs}/runs/{backbone}/arm/train"),
     "arm_table": ("{runs}/{backbone}/arm/table.csv", "{logs}/runs/{backbone}/arm/table"),
+    "arm_branch": ("{runs}/{backbone}/arm_w{width}/model.pth", "{logs}/runs/{backbone}/arm_w{width}/slice"),
     "arm_evaluation": ("{root}/eval/{testset}/{backbone}/arm.sweep.csv", "{logs}/eval/{testset}/{backbone}/arm.sweep"),
     "evaluation": ("{root}/eval/{testset}/{backbone}/{model}.csv", "{logs}/eval/{testset}/{backbone}/{model}"),
     "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),
@@ -56,6 +59,8 @@ PATTERNS = {
     "patch_costs": ("{root}/eval/{testset}/{backbone}/{model}.costs.csv", None),
     "curve": ("{root}/eval/{testset}/{backbone}/original.curve.csv",
               "{logs}/eval/{testset}/{backbone}/original.curve"),
+    "stage2_curve": ("{root}/eval/{testset}/{backbone}/{model}.stage2.csv",
+                     "{logs}/eval/{testset}/{backbone}/{model}.stage2"),
     "summary": ("{root}/eval/summary.csv", "{logs}/eval/summarize"),
     "missing": ("{root}/eval/missing.csv", None),
     "tables": ("{root}/tables", "{logs}/report"),

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import (ConfigError, Count, FolderName, Identifier, PositiveFloat, PositiveInt, from_dict, merge,
-                     read_numbers, read_yaml)
+from .config import (ConfigError, Count, FolderName, Identifier, NonNegativeFloat, PositiveFloat, PositiveInt,
+                     from_dict, merge, read_numbers, read_yaml)
 from .backbones import names as backbone_names
 from .backbones import spec
 
@@ -122,6 +122,12 @@ class StageConfig:
     """Weight of the Class-Loss (paper 0.5; 0 = off)."""
     average_weight: float | None = None
     """Weight of the Average-Loss (paper 3; 0 = off)."""
+    oracle_weight: float | None = None
+    """Weight of the cross-entropy of the Class-Module against per-patch oracle labels (the branch minimising SSE +
+    oracle_lambda·FLOPs on each training sub-image); 0 = off, the paper. ClassSR and joint stages only."""
+    oracle_lambda: NonNegativeFloat | None = None
+    """λ of the oracle labels: squared error (0-255 scale, summed over the HR patch) per paper FLOP, the units of the
+    routing curves' oracle knob; larger = cheaper labels."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,10 @@ class BackboneConfig:
     plus this line."""
     stages: dict[str, StageConfig] = field(default_factory=dict)  # per-backbone overrides, over train.stages
     """Per-backbone overrides of the stage recipes, applied over train.stages."""
+    branch_source: Literal["train", "arm"] = "train"
+    """Where the branches and the -O come from: train (stage 1 and the -O trained here, the paper) or arm (sliced from
+    the profile's ARM supernet — ARM's released file in arm.folder, else the one stage arm trains — at the branch
+    widths, the -O at the widest: ClassSR on DIV2K-trained networks; no class split, stage 1 or -O training)."""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
@@ -171,10 +181,15 @@ class TrainConfig:
     snapshot_every: Count = 0   # -O weights kept every N iterations for the learning curve (0 = none)
     """Iterations between kept weights of every -O network (snapshots/, also at iteration 0), evaluated into its
     learning curve against bicubic; 0 = none."""
+    stage2_points: Count = 4
+    """Evenly spaced kept weights of every ClassSR stage-2 run (plus iteration 0 and the final) for its learning
+    curve: class fractions on the test sets and on training sub-images, mean confidence, PSNR and FLOPs against
+    the iteration (tables/stage2.md); 0 = none."""
     joint: bool = False
     """Run stage 3, joint fine-tuning of classifier and branches."""
     branch_data: Literal["class", "all"] = "class"
     """Pretrain branch k on class-k data (paper) or on all data (ablation)."""
+
     reference: BackboneConfig = BackboneConfig(widths=(64,))
     """The reference MSRResNet of the class split (paper: width 64, 16 blocks)."""
     backbones: dict[str, BackboneConfig] = field(default_factory=lambda: {b: BackboneConfig() for b in
@@ -432,8 +447,28 @@ class Profile:
         if self.data.source == "none" and any(self.arm.table_mode(b) == "calibrate" for b in self.arm.backbones):
             raise ValueError("arm: training ARM or calibrating its table needs training data, but data.source is "
                              "none; set arm.folder (and arm.table) to evaluate ARM's released files")
-        if any(ab.id == "arm" for ab in self.ablations):
-            raise ValueError("ablation id 'arm' is reserved for ARM's runs")
+        for ab in self.ablations:  # ARM's sweep rows are models arm_<knob>
+            if ab.id == "arm" or ab.id.startswith("arm_"):
+                raise ValueError(f"ablation id {ab.id!r} is reserved for ARM's runs (arm, arm_<knob>)")
+        _check_arm_branches(self)
+
+
+def _check_arm_branches(profile: Profile) -> None:
+    """Branches sliced from an ARM supernet exist only at ARM's widths, for backbones ARM has."""
+    from .arm_tables import ARM_WIDTHS
+
+    for name, backbone in profile.train.backbones.items():
+        if backbone.branch_source != "arm":
+            continue
+        where = f"train.backbones.{name}.branch_source arm"
+        if name not in ARM_WIDTHS:
+            raise ValueError(f"{where}: ARM has no {name} supernet (ARM's: {', '.join(ARM_WIDTHS)})")
+        widths = backbone.widths or spec(name).paper_widths
+        if not set(widths) <= set(ARM_WIDTHS[name]):
+            raise ValueError(f"{where}: widths {list(widths)} are not all widths of ARM's {name} supernet "
+                             f"{list(ARM_WIDTHS[name])}")
+        if backbone.blocks is not None or backbone.groups is not None:
+            raise ValueError(f"{where}: the depth is the supernet's; remove blocks/groups")
 
 
 def load_profile(path: str | Path | None = None, overrides: dict | None = None) -> Profile:

@@ -1,10 +1,12 @@
 """ClassSR's two routing losses, generalised to any number of classes M (Kong et al., CVPR 2021, §3.3; spec §3.1).
 
-Both take the softmax probabilities p of shape (B, M). For M = 3 they equal the authors' code exactly.
+Both take the softmax probabilities p of shape (B, M). For M = 3 they equal the authors' code exactly. Beyond the
+paper: ``oracle_loss``, supervision of the Class-Module by per-patch oracle labels (``oracle_labels``).
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 def class_loss(probs: torch.Tensor) -> torch.Tensor:
@@ -26,3 +28,16 @@ def average_loss(probs: torch.Tensor) -> torch.Tensor:
     """
     b, m = probs.shape
     return (probs.sum(dim=0) - b / m).abs().sum() / (2 * b * (m - 1) / m)
+
+
+def oracle_labels(branch_sr: list[torch.Tensor], hr: torch.Tensor, costs: torch.Tensor, lam: float) -> torch.Tensor:
+    """Per sample the branch minimising SSE + λ·FLOPs (SSE on the 0–255 scale summed over the HR patch, FLOPs of
+    the paper convention per LR patch): the routing curves' oracle (bench.routing_curves, same λ units) applied to
+    training sub-images, as labels for the Class-Module. Not in the paper: an ablation of issue 22."""
+    sse = torch.stack([((sr.detach() - hr) * 255).square().flatten(1).sum(1) for sr in branch_sr], dim=1)
+    return (sse + lam * costs.to(sse)).argmin(dim=1)
+
+
+def oracle_loss(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the Class-Module's probabilities against the oracle labels."""
+    return F.nll_loss(torch.log(probs.clamp_min(1e-12)), labels)

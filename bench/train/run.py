@@ -15,13 +15,15 @@ import yaml
 
 from ..config import from_dict, read_yaml, to_dict
 from ..backbones import spec
-from ..arm_tables import ARM_WIDTHS
+from ..arm_tables import ARM_FLAVOUR, ARM_WIDTHS
 from ..profile import STAGES, BackboneConfig, Profile
 from .recipes import paper_recipe
 from .schedule import CosineRestart
 
 #: Fields that may change between a run and its resumption without changing its result on one device.
 NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "compile", "loader_workers")
+#: Fields added after runs existed: left out of the digest at their default, so those runs keep their folders.
+UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0}
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,10 @@ class RunConfig:
     l1_weight: float = 1.0
     class_weight: float = 0.0
     average_weight: float = 0.0
-    model_kwargs: dict[str, int | str] | None = None  # depth kwargs; ClassSR stages also a non-default classifier
+    oracle_weight: float = 0.0
+    oracle_lambda: float = 0.0
+    model_kwargs: dict[str, int | str | bool] | None = None  # depth kwargs; ClassSR stages also a non-default
+    # classifier; branches sliced from an ARM supernet its flavour (CARN: bn False)
     scale: int = 4
     classes_csv: str | None = None
     class_id: int | None = None
@@ -66,7 +71,8 @@ class RunConfig:
             raise ValueError("iterations and batch_size must be ≥ 1")
 
     def digest(self) -> str:
-        data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED}
+        data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED
+                and not (k in UNHASHED_AT_DEFAULT and v == UNHASHED_AT_DEFAULT[k])}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def save(self, path: Path) -> None:
@@ -77,10 +83,11 @@ class RunConfig:
         return from_dict(cls, read_yaml(path), "run")
 
 
-def _model_kwargs(bb, stage: str) -> dict:
+def _model_kwargs(bb, stage: str, name: str) -> dict:
     # the classifier only where there is one, and only when not the paper's: other runs keep their digests
     classifier = {"classifier": bb.classifier} if bb.classifier and stage in ("classsr", "joint") else {}
-    return {**bb.model_kwargs(), **classifier}
+    flavour = ARM_FLAVOUR.get(name, {}) if bb.branch_source == "arm" and stage in ("classsr", "joint") else {}
+    return {**bb.model_kwargs(), **classifier, **flavour}
 
 
 def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, classes_csv: str | None = None,
@@ -115,10 +122,19 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
         raise ValueError(f"train.stages.{stage} ({name}): {e} — override periods, restarts and restart_weights "
                          "together") from None
     return RunConfig(stage=stage, backbone=name, widths=tuple(widths), data_dir=str(data_dir),
-                     model_kwargs=_model_kwargs(bb, stage), scale=profile.data.scale, classes_csv=classes_csv,
+                     model_kwargs=_model_kwargs(bb, stage, name), scale=profile.data.scale, classes_csv=classes_csv,
                      class_id=class_id if stage == "branch" and train.branch_data == "class" else None,
                      init=tuple(init), seed=train.seed, device=train.device, amp=train.amp, compile=train.compile,
                      channels_last=train.channels_last,
                      loader_workers=train.loader_workers,
                      log_every=train.log_every, checkpoint_every=train.checkpoint_every,
-                     snapshot_every=train.snapshot_every if stage == "baseline" else 0, **recipe)
+                     snapshot_every=_snapshot_every(train, stage, recipe["iterations"]), **recipe)
+
+
+def _snapshot_every(train, stage: str, iterations: int) -> int:
+    """Kept weights: the -O's every train.snapshot_every, stage 2's at train.stage2_points even steps."""
+    if stage == "baseline":
+        return train.snapshot_every
+    if stage == "classsr" and train.stage2_points:
+        return max(1, iterations // train.stage2_points)
+    return 0

@@ -11,6 +11,7 @@ state.
 """
 from __future__ import annotations
 
+import copy
 import shutil
 import sys
 import time
@@ -30,7 +31,8 @@ from ..device import pick_device
 from ..layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
-from .losses import average_loss, class_loss
+from .. import flops
+from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
 from .schedule import CosineRestart
 
@@ -107,20 +109,44 @@ def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor,
            iteration: int = 0) -> dict[str, torch.Tensor]:
     """Every loss term of the stage and their weighted total (L1 on the backbone's native pixel range)."""
     if isinstance(model, ClassSR):
-        native = getattr(model.branches[0], "native_range", 1.0)
-        out = model.run(lr)
-        terms = {"l1": F.l1_loss(out.sr * native, hr * native), "class_loss": class_loss(out.probs),
-                 "average_loss": average_loss(out.probs)}
-        terms["loss"] = (cfg.l1_weight * terms["l1"] + cfg.class_weight * terms["class_loss"]
-                         + cfg.average_weight * terms["average_loss"])
-        for k in range(model.num_classes):
-            terms[f"frac_class{k}"] = (out.classes == k).float().mean()
-        return terms
+        return classsr_losses(model, cfg, lr, hr)
     if isinstance(model, ArmSupernet):
         return arm_losses(model, cfg, lr, hr, iteration)
     native = getattr(model, "native_range", 1.0)
     l1 = F.l1_loss(model(lr) * native, hr * native)
     return {"l1": l1, "loss": cfg.l1_weight * l1}
+
+
+def classsr_losses(model: ClassSR, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The paper's 1000·L1 of the probability-weighted mixture + Class-Loss + Average-Loss (spec §3.1), and, where
+    ``oracle_weight`` > 0, the cross-entropy against per-patch oracle labels; the fractions of the batch each class
+    and each oracle label take are logged."""
+    native = getattr(model.branches[0], "native_range", 1.0)
+    probs, classes = model.route(lr)
+    branch_sr = [branch(lr) for branch in model.branches]
+    sr = sum(p.view(-1, 1, 1, 1) * out for p, out in zip(probs.unbind(1), branch_sr))
+    terms = {"l1": F.l1_loss(sr * native, hr * native), "class_loss": class_loss(probs),
+             "average_loss": average_loss(probs)}
+    terms["loss"] = (cfg.l1_weight * terms["l1"] + cfg.class_weight * terms["class_loss"]
+                     + cfg.average_weight * terms["average_loss"])
+    if cfg.oracle_weight:
+        labels = oracle_labels(branch_sr, hr, _branch_flops(model), cfg.oracle_lambda)
+        terms["oracle_loss"] = oracle_loss(probs, labels)
+        terms["loss"] = terms["loss"] + cfg.oracle_weight * terms["oracle_loss"]
+        for k in range(model.num_classes):
+            terms[f"frac_oracle{k}"] = (labels == k).float().mean()
+    for k in range(model.num_classes):
+        terms[f"frac_class{k}"] = (classes == k).float().mean()
+    return terms
+
+
+def _branch_flops(model: ClassSR) -> torch.Tensor:
+    """Paper-convention FLOPs per 32×32 LR patch of each branch, counted once per model — on copies in eval mode,
+    so the counting pass cannot move a training BatchNorm's statistics."""
+    if not hasattr(model, "_branch_flops"):
+        costs = [flops.count(copy.deepcopy(b).eval(), 32, "paper") for b in model.branches]
+        model._branch_flops = torch.tensor(costs, dtype=torch.float64)
+    return model._branch_flops
 
 
 def arm_losses(model: ArmSupernet, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor,

@@ -60,3 +60,20 @@ rule evaluate_arm:
         "{params.py} -m bench evaluate --arch arm_{wildcards.backbone} --model {input.model} --lut {params.lut}"
         " --knobs {params.knobs} --id arm --testset {params.testset} --out {output} --batch-size {params.batch}"
         " --coverage {params.coverage} --scale {params.scale} --device {params.device} > {log} 2>&1"
+
+
+rule arm_slice:
+    input:
+        model=arm_checkpoint,  # ARM's released supernet (arm.folder) or the one stage arm trained
+    output:
+        out("arm_branch"),
+    log:
+        log_of("arm_branch"),
+    conda:
+        "../envs/bench.yaml"
+    params:
+        py=PY,
+        scale=PLAN.profile.data.scale,
+    shell:
+        "{params.py} -m bench arm-slice --model {input.model} --backbone {wildcards.backbone} --width {wildcards.width}"
+        " --scale {params.scale} --out {output} > {log} 2>&1"
