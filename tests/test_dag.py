@@ -30,7 +30,9 @@ def test_variants_share_what_they_do_not_change():
     assert p.variant_run("fsrcnn", "classsr", "classsr").class_weight == 0.5
     assert p.evaluated_model("fsrcnn", "two_classes")[1].parent.name == "joint"  # final stage of that variant
     assert p.evaluated_model("carn", "original") == ("carn", p.baseline_model("carn", 16))
-    assert len(p.evaluations()) == 4 * 2 + 2 + 1 + 1  # + the bicubic reference and ARM's sweep
+    # 4 -O + 4 ClassSR, 4 ablations (two_classes, no_class_loss, supernet_branches, oracle), bicubic, ARM's sweep
+    assert len(p.evaluations()) == 4 * 2 + 4 + 1 + 1
+    assert p.branch_models("fsrcnn", "supernet_branches")[0] == p.arm_branch("fsrcnn", 16)
 
 
 def test_scale_note_names_every_reduction():
@@ -59,7 +61,7 @@ def test_default_dry_run_plans_the_whole_pipeline():
     assert counts == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1, "train_branch": 12,
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
                       "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1,
-                      "routing_cache": 6, "train_arm": 1, "arm_table": 1, "evaluate_arm": 1}
+                      "routing_cache": 6, "train_arm": 1, "arm_table": 1, "evaluate_arm": 1, "stage2_curve": 6}
 
 
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
@@ -69,7 +71,8 @@ def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
                                           "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
                                           "evaluate_bicubic": 1, "learning_curve": 1, "summarize": 1, "report": 1,
                                           "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3,
-                                          "train_arm": 1, "arm_table": 1, "evaluate_arm": 1}  # ARM-FSRCNN beside
+                                          "train_arm": 1, "arm_table": 1, "evaluate_arm": 1,  # ARM-FSRCNN beside
+                                          "stage2_curve": 3}
     # snapshot_every > 0: the -O's learning curve; none without snapshots
     assert plan("fsrcnn_cpu").curves() == [Path("results/fsrcnn_cpu/eval/embedded/fsrcnn/original.curve.csv")]
     assert plan("paper").curves() == []

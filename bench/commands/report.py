@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import routing_curves
 from ..report import arm as report_arm
-from ..report import figures, routing_figures, tables
+from ..report import figures, routing_figures, stage2, tables
 
 
 TABLE1_CAPTION = (
@@ -72,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arm-paper", default="results/paper/arm.csv", help="ARM's published points CSV")
     parser.add_argument("--missing", help="CSV of the evaluations summarize did not find (listed, not fatal)")
     parser.add_argument("--curves", nargs="*", default=[], help="learning-curve CSVs of python -m bench curve")
+    parser.add_argument("--stage2-curves", nargs="*", default=[],
+                        help="stage-2 curve CSVs of python -m bench curve --arch classsr_<backbone>")
     parser.add_argument("--train-logs", nargs="*", default=[],
                         help="train_log.csv of ClassSR runs (<runs>/<backbone>/<variant>/classsr/train_log.csv)")
     parser.add_argument("--class-map", nargs=3, action="append", default=[], metavar=("TESTSET", "ROUTING", "SAMPLE"),
@@ -126,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
     _curves(args.train_logs, out)
     if args.curves:
         _learning_curves(args.curves, summary, out, note)
+    if args.stage2_curves:
+        _stage2(args.stage2_curves, summary, out, note)
     if args.routing_cache:
         _routing(args.routing_cache, summary, paper, out, note)
     for name in skipped:
@@ -143,6 +147,14 @@ def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: s
     for testset in curve["testset"].unique():
         figures.learning_curve(curve, testset, out / "figures" / f"learning_curve_{testset}.png",
                                LEARNING_CAPTION + note)
+
+
+def _stage2(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
+    table = stage2.stage2_table(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True), summary)
+    table.to_csv(out / "tables" / "stage2.csv", index=False)
+    write_text(out / "tables" / "stage2.md", tables.markdown_by_testset(table, stage2.CAPTION + note))
+    for testset in table["testset"].unique():
+        stage2.stage2_figure(table, testset, out / "figures" / f"stage2_{testset}.png", stage2.CAPTION + note)
 
 
 def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame, out: Path, note: str) -> None:

@@ -174,6 +174,15 @@ def arm_knobs():
     return shlex.join(str(k) for k in PLAN.profile.arm.knobs)
 
 
+def stage2_curves():
+    return [str(p) for p in PLAN.stage2_curves()]
+
+
+def stage2_model(wildcards):
+    """The stage-2 model of a variant; its run folder holds the kept weights of the curve."""
+    return str(PLAN.variant_model(wildcards.backbone, wildcards.model, "classsr"))
+
+
 def curve_checkpoint(wildcards):
     """The -O network's final weights; its run folder also holds the snapshots of the learning curve."""
     return str(PLAN.evaluated_model(wildcards.backbone, "original")[1])
@@ -198,7 +207,7 @@ def report_inputs():
     training logs and the routing/sample files of the class-map figures."""
     maps = PLAN.class_maps()
     return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(),
-            "arm_paper": paper_table("arm.csv"), "curves": learning_curves(),
+            "arm_paper": paper_table("arm.csv"), "curves": learning_curves(), "stage2": stage2_curves(),
             "trained": [str(model) for model, _ in PLAN.train_logs()],  # their run folders hold the train logs
             "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)],
             "caches": [str(p) for *_, cache, costs in PLAN.routing_caches() for p in (cache, costs)]}

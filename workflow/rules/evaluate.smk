@@ -90,6 +90,31 @@ rule learning_curve:
         " --device {params.device} > {log} 2>&1"
 
 
+rule stage2_curve:
+    input:
+        manifest(),
+        model=stage2_model,
+    output:
+        out("stage2_curve"),
+    log:
+        log_of("stage2_curve"),
+    benchmark:
+        benchmark_of("stage2_curve")
+    threads: HEAVY
+    conda:
+        "../envs/bench.yaml"
+    params:
+        **evaluate_params(),
+        run=input_dir_of_model,
+        classifier=evaluated_classifier,
+        data=lambda wildcards, input: str(Path(input[0]).parent),
+    shell:
+        "{params.py} -m bench curve --run {params.run} --arch classsr_{wildcards.backbone} --id {wildcards.model}"
+        " --classifier {params.classifier} --data {params.data} --testset {params.testset} --out {output}"
+        " --batch-size {params.batch} --coverage {params.coverage} --scale {params.scale}"
+        " --device {params.device} > {log} 2>&1"
+
+
 rule summarize:
     input:
         evaluations(),

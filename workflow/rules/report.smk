@@ -24,7 +24,7 @@ rule report:
         **report_params(),
     shell:
         "{params.py} -m bench report --summary {input.summary} --missing {input.missing} --paper {input.paper}"
-        " --arm-paper {input.arm_paper} --curves {input.curves}"
+        " --arm-paper {input.arm_paper} --curves {input.curves} --stage2-curves {input.stage2}"
         " --train-logs {params.train_logs} {params.maps} {params.caches} --out {params.out} > {log} 2>&1"
 
 
