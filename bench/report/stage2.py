@@ -65,7 +65,7 @@ def stage2_figure(table: pd.DataFrame, testset: str, out: Path, caption: str) ->
 
     plt = figures.plt
     sub = table[table["testset"] == testset]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.9))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     colours = dict(zip(sorted({(b, m) for b, m in zip(sub["backbone"], sub["model"])}),
                        figures.sns.color_palette("tab10")))
     for (b, m), g in sub.groupby(["backbone", "model"]):
@@ -79,8 +79,9 @@ def stage2_figure(table: pd.DataFrame, testset: str, out: Path, caption: str) ->
     for ax, title in zip(axes, ("FLOPs (% of the -O)", "hardest class (% of patches)", "gain over bicubic (dB)")):
         ax.set_xlabel("stage-2 iteration")
         ax.set_title(title, fontsize=9)
-    axes[1].legend(fontsize=6)
     fig.suptitle(f"{testset}: stage 2 as it trains (solid: test set; dashed: training sub-images)", fontsize=10)
     figures._captioned(fig, caption)
+    fig.subplots_adjust(right=0.8)  # the legend beside the panels, not over them
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="center right", fontsize=6)
     fig.savefig(out, dpi=120)
     plt.close(fig)
