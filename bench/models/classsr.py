@@ -26,11 +26,13 @@ from .registry import BACKBONES, build, register
 
 @dataclass(frozen=True)
 class Routed:
-    """SR output (N, 3, s·h, s·w) in [0, 1], softmax probabilities (N, M) or None, class per sample (N,)."""
+    """SR output (N, 3, s·h, s·w) in [0, 1], softmax probabilities (N, M) or None, class per sample (N,); in
+    training mode also every branch's output (the terms of the mixture; oracle labels are read off them)."""
 
     sr: torch.Tensor
     probs: torch.Tensor | None
     classes: torch.Tensor
+    branch_sr: tuple[torch.Tensor, ...] | None = None
 
 
 class ClassSR(nn.Module):
@@ -63,10 +65,9 @@ class ClassSR(nn.Module):
             return Routed(self.dispatch(x, classes), None, classes)
         probs, argmax = self.route(x)
         if self.training:
-            sr = sum(p.view(-1, 1, 1, 1) * branch(x) for p, branch in zip(probs.unbind(1), self.branches))
-        else:
-            sr = self.dispatch(x, argmax)
-        return Routed(sr, probs, argmax)
+            outs = tuple(branch(x) for branch in self.branches)
+            return Routed(sum(p.view(-1, 1, 1, 1) * out for p, out in zip(probs.unbind(1), outs)), probs, argmax, outs)
+        return Routed(self.dispatch(x, argmax), probs, argmax)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x).sr

@@ -122,15 +122,14 @@ def classsr_losses(model: ClassSR, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
     ``oracle_weight`` > 0, the cross-entropy against per-patch oracle labels; the fractions of the batch each class
     and each oracle label take are logged."""
     native = getattr(model.branches[0], "native_range", 1.0)
-    probs, classes = model.route(lr)
-    branch_sr = [branch(lr) for branch in model.branches]
-    sr = sum(p.view(-1, 1, 1, 1) * out for p, out in zip(probs.unbind(1), branch_sr))
-    terms = {"l1": F.l1_loss(sr * native, hr * native), "class_loss": class_loss(probs),
+    out = model.run(lr)  # training mode: the mixture, and the branch outputs it is made of
+    probs, classes = out.probs, out.classes
+    terms = {"l1": F.l1_loss(out.sr * native, hr * native), "class_loss": class_loss(probs),
              "average_loss": average_loss(probs)}
     terms["loss"] = (cfg.l1_weight * terms["l1"] + cfg.class_weight * terms["class_loss"]
                      + cfg.average_weight * terms["average_loss"])
     if cfg.oracle_weight:
-        labels = oracle_labels(branch_sr, hr, _branch_flops(model), cfg.oracle_lambda)
+        labels = oracle_labels(list(out.branch_sr), hr, _branch_flops(model), cfg.oracle_lambda)
         terms["oracle_loss"] = oracle_loss(probs, labels)
         terms["loss"] = terms["loss"] + cfg.oracle_weight * terms["oracle_loss"]
         for k in range(model.num_classes):
