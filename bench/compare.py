@@ -65,6 +65,7 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
     merged = reference.merge(current, on=keys, how="left", suffixes=("_ref", ""), indicator=True)
     problems = [Missing(f"{name}: row {dict(zip(keys, r))} missing") for r in
                 merged.loc[merged["_merge"] == "left_only", keys].itertuples(index=False)]
+    problems += _new_models(current, reference, name)
     merged = merged[merged["_merge"] == "both"]
     for col in reference.columns:
         tol = tolerance(col)
@@ -79,6 +80,18 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
                                     f"{row[f'{col}_ref']} → {row[col]} (tolerance "
                                     f"{limit if tol >= 0 else '2% of patches'})"))
     return problems
+
+
+def _new_models(current: pd.DataFrame, reference: pd.DataFrame, name: str) -> list[Problem]:
+    """Models (backbone × test set × model or method) of the current results that the reference has no row of: a new
+    variant would otherwise pass unchecked. (Within a model the reference pins a chosen subset of rows.)"""
+    group = [c for c in ("backbone", "testset", "model", "method") if c in reference.columns and c in current.columns]
+    if not group:
+        return []
+    known = set(reference[group].astype(str).itertuples(index=False))
+    new = sorted(set(current[group].astype(str).itertuples(index=False)) - known)
+    return [Missing(f"{name}: {dict(zip(group, g))} is not in the reference: regenerate it with "
+                    "`python -m bench compare … --update`") for g in new]
 
 
 def compare(current: str | Path, reference: str | Path) -> list[Problem]:

@@ -26,6 +26,7 @@ class Rule:
 
     minimum: float | None = None
     exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
     pattern: str | None = None
     what: str = ""  # what a value matching ``pattern`` is, for the message
 
@@ -34,11 +35,14 @@ class Rule:
             raise ConfigError(f"{path}: must be ≥ {self.minimum:g}, got {value!r}")
         if self.exclusive_minimum is not None and value <= self.exclusive_minimum:
             raise ConfigError(f"{path}: must be > {self.exclusive_minimum:g}, got {value!r}")
+        if self.exclusive_maximum is not None and value >= self.exclusive_maximum:
+            raise ConfigError(f"{path}: must be < {self.exclusive_maximum:g}, got {value!r}")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise ConfigError(f"{path}: {value!r} is not {self.what}")
 
     def schema(self) -> dict:
         out = {"minimum": self.minimum, "exclusiveMinimum": self.exclusive_minimum,
+               "exclusiveMaximum": self.exclusive_maximum,
                "pattern": f"^{self.pattern}$" if self.pattern else None}
         return {k: v for k, v in out.items() if v is not None}
 
@@ -47,6 +51,7 @@ PositiveInt = Annotated[int, Rule(minimum=1)]
 Count = Annotated[int, Rule(minimum=0)]
 PositiveFloat = Annotated[float, Rule(exclusive_minimum=0)]
 NonNegativeFloat = Annotated[float, Rule(minimum=0)]
+Fraction = Annotated[float, Rule(minimum=0, exclusive_maximum=1)]
 #: Names that become folders and Snakemake wildcards: no '/', no '..', nothing hidden.
 Identifier = Annotated[str, Rule(pattern=r"[A-Za-z0-9_]+", what="a plain name (letters, digits and _ only)")]
 FolderName = Annotated[str, Rule(pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",

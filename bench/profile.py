@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import (ConfigError, Count, FolderName, Identifier, NonNegativeFloat, PositiveFloat, PositiveInt,
-                     from_dict, merge, read_numbers, read_yaml)
+from .config import (ConfigError, Count, FolderName, Fraction, Identifier, NonNegativeFloat, PositiveFloat,
+                     PositiveInt, from_dict, merge, read_numbers, read_yaml)
 from .backbones import names as backbone_names
 from .backbones import spec
 
@@ -128,6 +128,22 @@ class StageConfig:
     oracle_lambda: NonNegativeFloat | None = None
     """λ of the oracle labels: squared error (0-255 scale, summed over the HR patch) per paper FLOP, the units of the
     routing curves' oracle knob; larger = cheaper labels."""
+    oracle_cache: bool | None = None
+    """Score every training sub-image once with the frozen branches and train the Class-Module alone on those oracle
+    costs (oracle_weight > 0 and the paper's three weights 0): one Class-Module pass per iteration instead of M
+    branch passes. false = labels from the branch outputs of every batch."""
+    oracle_target: Literal["label", "soft"] | None = None
+    """With oracle_cache: label = cross-entropy against the oracle label; soft = against softmax(−regret/T), regret_k =
+    c_k − min c, c_k = w·SSE_k + λ·FLOPs_k, normalised by its mean (cost-sensitive: a near-tie is a soft target)."""
+    oracle_smoothing: Fraction | None = None
+    """Label smoothing of the label target (0 = none): softer logits, so the any-time bias traces a curve."""
+    oracle_temperature: PositiveFloat | None = None
+    """T of the soft target (regret in units of its mean): smaller = closer to the hard label."""
+    oracle_weighting: Literal["pooled", "image"] | None = None
+    """w of the oracle costs: pooled (w = 1: the PSNR of all patches pooled) or image (w ∝ 1 / the sub-image's image
+    SSE: the mean of per-image PSNR, as the tables report)."""
+    oracle_subimages: Count | None = None
+    """With oracle_cache: score this many training sub-images, drawn at random (0 = all of them)."""
 
 
 @dataclass(frozen=True)

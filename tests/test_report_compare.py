@@ -144,7 +144,7 @@ def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
     one.drop(columns="scale_note").to_csv(tmp_path / "eval" / "embedded" / "fsrcnn" / "original.csv", index=False)
     assert main(["summarize", "--config", str(ROOT / "configs" / "ci.yaml"), "--root", str(tmp_path)]) == 0
     missing = pd.read_csv(tmp_path / "eval" / "missing.csv")["missing"].tolist()
-    assert len(missing) == 13 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)
+    assert len(missing) == 14 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)  # ci.yaml's outputs
     assert any(m.endswith("embedded/fsrcnn/arm.sweep.csv") for m in missing)  # ARM's sweep (ci's arm section)
     assert any(m.endswith("embedded/bicubic.csv") for m in missing)
     assert main(["report", "--summary", str(tmp_path / "eval" / "summary.csv"), "--paper",
@@ -153,3 +153,17 @@ def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "missing evaluations" in out and "classsr.csv" in out
     assert (tmp_path / "tables" / "table1.md").is_file()
+
+
+def test_compare_names_a_model_the_reference_has_not_pinned(tmp_path, capsys):
+    """A new variant's rows would otherwise pass the regression gate unchecked."""
+    from bench.cli import main
+
+    ref = pd.DataFrame([{"backbone": "fsrcnn", "testset": "t", "model": "classsr", "psnr_rgb_db": 30.0}])
+    cur = pd.concat([ref, ref.assign(model="soft", psnr_rgb_db=29.0)])
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    assert main(["compare", str(tmp_path / "cur.csv"), str(tmp_path / "ref.csv")]) == 1
+    assert "'model': 'soft'} is not in the reference" in capsys.readouterr().out
+    cur.iloc[:1].to_csv(tmp_path / "cur.csv", index=False)
+    assert main(["compare", str(tmp_path / "cur.csv"), str(tmp_path / "ref.csv")]) == 0

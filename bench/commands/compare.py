@@ -11,7 +11,7 @@ from ..compare import compare, summary, update
 
 #: The CSVs of a profile's results folder that make its regression reference.
 REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv", "tables/routing_curves.csv",
-                   "tables/classifier_efficiency.csv", "tables/arm.csv")
+                   "tables/classifier_efficiency.csv", "tables/arm.csv", "tables/stage2.csv")
 #: Routing-curve rows pinned in references: the policies without a data-dependent sweep. The oracle and bias
 #: sweeps turn on near-ties between patches' errors, which float differences between machines can flip.
 PINNED_POLICIES = ("classifier", "random", "single_branch", "bicubic", "classifier_bicubic")

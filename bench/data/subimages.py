@@ -61,12 +61,14 @@ def _to_tensor(batch: np.ndarray) -> torch.Tensor:
 
 def augment(lr: torch.Tensor, hr: torch.Tensor, flags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-sample hflip, vflip, transpose (flags (n, 3) bool), applied identically to LR and HR (spec §3.2)."""
-    out = []
-    for t in (lr, hr):
-        t = torch.where(flags[:, 0, None, None, None], t.flip(-1), t)
-        t = torch.where(flags[:, 1, None, None, None], t.flip(-2), t)
-        out.append(torch.where(flags[:, 2, None, None, None], t.transpose(-1, -2), t))
-    return out[0], out[1]
+    return flip(lr, flags), flip(hr, flags)
+
+
+def flip(t: torch.Tensor, flags: torch.Tensor) -> torch.Tensor:
+    """hflip, vflip, transpose of each sample of a square batch (n, c, h, h) where its flags (n, 3) say."""
+    t = torch.where(flags[:, 0, None, None, None], t.flip(-1), t)
+    t = torch.where(flags[:, 1, None, None, None], t.flip(-2), t)
+    return torch.where(flags[:, 2, None, None, None], t.transpose(-1, -2), t)
 
 
 class BatchOrder:

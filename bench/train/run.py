@@ -23,7 +23,9 @@ from .schedule import CosineRestart
 #: Fields that may change between a run and its resumption without changing its result on one device.
 NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "compile", "loader_workers")
 #: Fields added after runs existed: left out of the digest at their default, so those runs keep their folders.
-UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0}
+UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0, "oracle_cache": False, "oracle_target": "label",
+                       "oracle_smoothing": 0.0, "oracle_temperature": 1.0, "oracle_weighting": "pooled",
+                       "oracle_subimages": 0}
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class RunConfig:
     average_weight: float = 0.0
     oracle_weight: float = 0.0
     oracle_lambda: float = 0.0
+    oracle_cache: bool = False
+    oracle_target: Literal["label", "soft"] = "label"
+    oracle_smoothing: float = 0.0
+    oracle_temperature: float = 1.0
+    oracle_weighting: Literal["pooled", "image"] = "pooled"
+    oracle_subimages: int = 0
     model_kwargs: dict[str, int | str | bool] | None = None  # depth kwargs; ClassSR stages also a non-default
     # classifier; branches sliced from an ARM supernet its flavour (CARN: bn False)
     scale: int = 4
@@ -69,6 +77,16 @@ class RunConfig:
             raise ValueError(f"{self.stage} needs at least 2 widths, got {self.widths}")
         if self.iterations < 1 or self.batch_size < 1:
             raise ValueError("iterations and batch_size must be ≥ 1")
+        if self.oracle_cache and (self.stage != "classsr" or self.oracle_weight <= 0
+                                  or any((self.l1_weight, self.class_weight, self.average_weight))):
+            raise ValueError("oracle_cache trains the Class-Module alone on oracle costs (stage classsr): it needs "
+                             "oracle_weight > 0 and l1_weight, class_weight, average_weight 0, got "
+                             f"stage {self.stage}, oracle_weight {self.oracle_weight}, l1_weight {self.l1_weight}, "
+                             f"class_weight {self.class_weight}, average_weight {self.average_weight}")
+        if not self.oracle_cache and (self.oracle_target != "label" or self.oracle_smoothing or self.oracle_subimages
+                                      or self.oracle_weighting != "pooled" or self.oracle_temperature != 1.0):
+            raise ValueError("oracle_target, oracle_smoothing, oracle_temperature, oracle_weighting and "
+                             "oracle_subimages need oracle_cache: true")
 
     def digest(self) -> str:
         data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED

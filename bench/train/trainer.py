@@ -12,6 +12,7 @@ state.
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import sys
 import time
@@ -32,6 +33,7 @@ from ..layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
 from .. import flops
+from . import oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
 from .schedule import CosineRestart
@@ -248,7 +250,16 @@ class _Loop:
         self.cfg, self.run_dir, self.model, self.opt, self.device = cfg, run_dir, model, opt, device
         self.iteration = start
         self.data = stage_data(cfg)
-        self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
+        self.targets = None
+        if cfg.oracle_cache:  # the Class-Module alone on oracle costs computed once per sub-image
+            key = json.dumps([list(cfg.init), cfg.data_dir, list(cfg.widths), cfg.model_kwargs, cfg.scale])
+            cache = oracle.load_or_compute(run_dir, key, model.branches, self.data, cfg.oracle_subimages,
+                                           cfg.seed, _branch_flops(model), device)
+            self.targets = cache.targets(cfg)
+            self.order = BatchOrder(len(cache.lr), cfg.batch_size, cfg.seed)
+            self.batches = oracle.batches(cache, self.order, start, cfg.iterations)
+        else:
+            self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
         self.schedule = CosineRestart(cfg.lr, cfg.eta_min, tuple(cfg.periods), tuple(cfg.restarts),
                                       tuple(cfg.restart_weights))
         if cfg.compile:  # in place, so ClassSR.run and module attributes keep working
@@ -258,8 +269,9 @@ class _Loop:
         if cfg.amp and not self.autocast:
             warnings.warn("amp is only used on CUDA; training in float32", stacklevel=2)
         self.last_logged = start
-        self.batches = batch_loader(self.data, self.order, start, cfg.iterations, cfg.loader_workers,
-                                    pin=device.type == "cuda")
+        if self.targets is None:
+            self.batches = batch_loader(self.data, self.order, start, cfg.iterations, cfg.loader_workers,
+                                        pin=device.type == "cuda")
 
     def run(self, stop_after: int | None) -> None:
         from tqdm import tqdm
@@ -286,14 +298,16 @@ class _Loop:
 
     def step(self) -> dict[str, float]:
         t = self.iteration
-        lr, hr = next(self.batches)
+        lr, hr = next(self.batches)  # with cached oracle costs: (LR, positions in the cache)
         lr = lr.to(self.device, non_blocking=True).contiguous(memory_format=_layout(self.cfg))
-        hr = hr.to(self.device, non_blocking=True)
         for group in self.opt.param_groups:
             group["lr"] = self.schedule(t)
         set_modes(self.model, self.cfg.stage)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            terms = losses(self.model, self.cfg, lr, hr, iteration=t)
+            if self.targets is not None:
+                terms = oracle.losses(self.model, self.cfg, self.targets, lr, hr)
+            else:
+                terms = losses(self.model, self.cfg, lr, hr.to(self.device, non_blocking=True), iteration=t)
         if not torch.isfinite(terms["loss"]):
             raise TrainingDiverged(f"{self.run_dir}: loss is {terms['loss'].item()} at iteration {t} "
                                    f"({ {k: round(v.item(), 6) for k, v in terms.items()} }); the last good "
