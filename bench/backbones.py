@@ -121,3 +121,13 @@ def names() -> tuple[str, ...]:
 
 def paper_widths() -> dict[str, tuple[int, ...]]:
     return {name: s.paper_widths for name, s in specs().items()}
+
+
+def check_branch_widths(widths, where: str) -> tuple[int, ...]:
+    """ClassSR's branch widths, simple → hard: positive, except a first 0 (the bicubic class); a clear error naming
+    ``where`` otherwise."""
+    widths = tuple(widths)
+    if any(w < 0 for w in widths) or 0 in widths[1:] or widths[-1] == 0:
+        raise ValueError(f"{where}: widths {list(widths)}: each must be positive, except a first 0 (the zero-cost "
+                         "bicubic class)")
+    return widths

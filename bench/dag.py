@@ -86,7 +86,7 @@ class Plan:
         self._check_ablations_change_something()
 
     def _branch_digests(self, v: Variant) -> tuple[str, ...]:
-        return tuple(self._branch_run(v, k).digest() for k in range(len(v.widths)))
+        return tuple(self._branch_run(v, k).digest() for k in _networks(v.widths))
 
     def _assign_tags(self) -> dict[tuple[str, str], str]:
         """Branch-run folder tags: widths + branch data; variants whose branch runs differ otherwise (e.g. an
@@ -210,8 +210,8 @@ class Plan:
     def branch_models(self, backbone: str, variant: str) -> list[Path]:
         v, tag = self._variant(backbone, variant), self.tag(backbone, variant)
         if v.profile.train.backbones[backbone].branch_source == "arm":
-            return [self.arm_branch(backbone, w) for w in v.widths]
-        return [self.branch_model(backbone, tag, k) for k in range(len(v.widths))]
+            return [self.arm_branch(backbone, v.widths[k]) for k in _networks(v.widths)]
+        return [self.branch_model(backbone, tag, k) for k in _networks(v.widths)]
 
     def arm_branch(self, backbone: str, width: int) -> Path:
         """The width-``width`` sub-net of the profile's ARM supernet, as a standalone network (branch_source arm)."""
@@ -319,6 +319,11 @@ class Plan:
         if not self.profile.train.stage2_points or self.profile.official.folder:
             return []
         return [self.stage2_curve(t.name, b, v) for t in self.profile.data.test_sets for b, v in self.variants]
+
+
+def _networks(widths: tuple[int, ...]) -> list[int]:
+    """The classes whose branch is a network: all but a bicubic class (width 0), which has nothing to train or load."""
+    return [k for k, w in enumerate(widths) if w > 0]
 
 
 def run_json(cfg: RunConfig) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from .config import (ConfigError, Count, FolderName, Fraction, Identifier, NonNegativeFloat, PositiveFloat,
                      PositiveInt, from_dict, merge, read_numbers, read_yaml)
 from .backbones import names as backbone_names
-from .backbones import spec
+from .backbones import check_branch_widths, spec
 
 STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm")  # arm: ARM's supernet (arm.md §5)
 
@@ -139,6 +139,9 @@ class StageConfig:
     """Label smoothing of the label target (0 = none): softer logits, so the any-time bias traces a curve."""
     oracle_temperature: PositiveFloat | None = None
     """T of the soft target (regret in units of its mean): smaller = closer to the hard label."""
+    oracle_regret_scale: Literal["mean", "median"] | None = None
+    """The unit of the soft target's regret: its mean over the cache, or the median of its non-zero values — robust
+    to the heavy tail of a few very textured sub-images, which makes the mean large and most targets near-uniform."""
     oracle_weighting: Literal["pooled", "image"] | None = None
     """w of the oracle costs: pooled (w = 1: the PSNR of all patches pooled) or image (w ∝ 1 / the sub-image's image
     SSE: the mean of per-image PSNR, as the tables report)."""
@@ -150,8 +153,9 @@ class StageConfig:
 class BackboneConfig:
     """Branch widths (simple → hard; the last is the "-O" network) and depth kwargs (demo reductions)."""
 
-    widths: tuple[PositiveInt, ...] | None = None
-    """Branch widths, simple to hard; the last is the original (-O) network."""
+    widths: tuple[Count, ...] | None = None
+    """Branch widths, simple to hard; the last is the original (-O) network. A first 0 adds a zero-cost bicubic
+    class (beyond the paper: ARM's cheapest path, for the Class-Module to learn)."""
     blocks: PositiveInt | None = None
     """Residual blocks (SRResNet 16, RCAN 20 per group); fewer = demo reduction."""
     groups: PositiveInt | None = None
@@ -221,11 +225,15 @@ class TrainConfig:
         unknown = sorted(set(self.backbones) - set(backbone_names()))
         if unknown:
             raise ValueError(f"backbones: unknown backbone(s) {unknown}; known: {', '.join(backbone_names())}")
+        if self.reference.widths and 0 in self.reference.widths:
+            raise ValueError(f"reference.widths {list(self.reference.widths)}: the reference network needs a width > 0")
         for name, backbone in self.backbones.items():
             _check_depth(f"backbones.{name}", name, backbone)
             if backbone.widths is not None and len(backbone.widths) < 2:
                 raise ValueError(f"backbones.{name}.widths: ClassSR needs at least 2 branch widths (simple → hard), "
                                  f"got {list(backbone.widths)}")
+            if backbone.widths is not None:
+                check_branch_widths(backbone.widths, f"backbones.{name}")
 
 
 def _check_depth(where: str, backbone: str, cfg) -> None:
@@ -251,8 +259,8 @@ class AblationConfig:
     set: dict[str, Any] = field(default_factory=dict)
     """Any train.* key, dotted, with its value for this variant, e.g. {train.stages.classsr.lr: 1e-4}: a new ablation
     axis is a config line."""
-    widths: tuple[PositiveInt, ...] | None = None
-    """Branch widths (their number sets the number of classes)."""
+    widths: tuple[Count, ...] | None = None
+    """Branch widths (their number sets the number of classes; a first 0 is the zero-cost bicubic class)."""
     class_weight: float | None = None
     """Class-Loss weight of the variant (0 = off)."""
     average_weight: float | None = None
@@ -263,10 +271,12 @@ class AblationConfig:
     """Branch pretraining data of this variant: class or all."""
 
     def __post_init__(self):
-        if self.id in ("original", "classsr"):
-            raise ValueError(f"ablation id {self.id!r} is reserved (the -O and ClassSR rows)")
+        if self.id in ("original", "classsr", "bicubic"):
+            raise ValueError(f"ablation id {self.id!r} is reserved (the -O, ClassSR and bicubic rows)")
         if self.widths is not None and len(self.widths) < 2:
             raise ValueError(f"ablation {self.id}: widths needs at least 2 branches")
+        if self.widths is not None:
+            check_branch_widths(self.widths, f"ablation {self.id}")
         for key in self.set:
             if not key.startswith("train.") or any(part in key.split(".") for part in ("reference", "baseline")):
                 raise ValueError(f"ablation {self.id}: set.{key}: only train.* keys of the ClassSR setting can be "
@@ -480,7 +490,7 @@ def _check_arm_branches(profile: Profile) -> None:
         if name not in ARM_WIDTHS:
             raise ValueError(f"{where}: ARM has no {name} supernet (ARM's: {', '.join(ARM_WIDTHS)})")
         widths = backbone.widths or spec(name).paper_widths
-        if not set(widths) <= set(ARM_WIDTHS[name]):
+        if not set(widths) - {0} <= set(ARM_WIDTHS[name]):  # 0: the bicubic class, no slice
             raise ValueError(f"{where}: widths {list(widths)} are not all widths of ARM's {name} supernet "
                              f"{list(ARM_WIDTHS[name])}")
         if backbone.blocks is not None or backbone.groups is not None:

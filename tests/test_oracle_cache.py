@@ -70,6 +70,7 @@ class _Settings:
     def __init__(self, **kw):
         self.oracle_target, self.oracle_smoothing, self.oracle_temperature = "label", 0.0, 1.0
         self.oracle_lambda, self.oracle_weighting, self.oracle_weight = 0.0, "pooled", 1.0
+        self.oracle_regret_scale = "mean"
         self.__dict__.update(kw)
 
 
@@ -128,3 +129,15 @@ def test_inconsistent_oracle_settings_are_refused(prepared, tmp_path, stage, mes
 def test_a_smoothing_of_one_is_refused_by_name():
     with pytest.raises(ConfigError, match=r"train.stages.classsr.oracle_smoothing: must be < 1"):
         load_profile(None, {"train": {"stages": {"classsr": {"oracle_smoothing": 1.0}}}})
+
+
+def test_a_median_regret_unit_sharpens_targets_that_a_heavy_tail_flattens():
+    """Nine ordinary sub-images (regret 1 between two branches) and one very textured one (regret 1000): in units of
+    the mean regret the ordinary targets are near-uniform, in units of the median non-zero regret they are not."""
+    sse = torch.tensor([[0.0, 1.0]] * 9 + [[0.0, 1000.0]], dtype=torch.float64)
+    cache = oracle.OracleCache(torch.zeros(10, 3, 4, 4), sse, torch.zeros(2, dtype=torch.float64),
+                               np.array(["a"] * 10))
+    by_mean = cache.targets(_Settings(oracle_target="soft"))[1]
+    by_median = cache.targets(_Settings(oracle_target="soft", oracle_regret_scale="median"))[1]
+    assert by_mean[0, 0] < 0.55 and abs(by_median[0, 0] - 1 / (1 + np.exp(-1))) < 1e-6
+    assert by_median[9, 0] > 0.999 and by_mean[9, 0] > 0.99  # the costly one is hard either way

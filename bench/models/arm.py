@@ -22,20 +22,10 @@ from torch import nn
 from .. import arm as routing
 from ..arm_tables import ARM_FLAVOUR, ARM_WIDTHS, CENTRES, RELEASED
 
+from .bicubic import BicubicBranch as BicubicPath  # ARM's path 0
 from .common import CheckpointError, check_classes
 from .official import _check_keys, read_state_dict
 from .registry import INFER_KWARGS, build
-
-
-class BicubicPath(nn.Module):
-    """ARM's path 0: PyTorch bicubic ×scale (arm.md §2.4), 0 FLOPs."""
-
-    def __init__(self, scale: int):
-        super().__init__()
-        self.scale = scale
-
-    def forward(self, x):
-        return routing.bicubic_path(x.contiguous(), self.scale)
 
 
 class ArmSupernet(nn.Module):

@@ -5,6 +5,7 @@ Branches are built through the registry, so a new backbone needs no change here.
 
 * training mode: output = Σ_k p_k · branch_k(x) with p = softmax(classifier(x)), computed batched (the authors
   loop over samples one at a time, spec §1.4 / §8.1).
+* a width of 0 is a zero-cost bicubic class (beyond the paper: ARM's cheapest path, for a learned router).
 * eval mode (or forced classes): each sample goes to its argmax branch (first index on ties, like
   ``torch.argmax``); samples of one class are gathered and run through their branch once.
 
@@ -19,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..backbones import spec
+from ..backbones import check_branch_widths, spec
+from .bicubic import BicubicBranch
 from .common import check_classes, check_rgb_batch, check_scale
 from .registry import BACKBONES, build, register
 
@@ -43,15 +45,23 @@ class ClassSR(nn.Module):
             raise KeyError(f"unknown ClassSR backbone {backbone!r}; known: {', '.join(BACKBONES)}")
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence of at least 2 branch widths, got {widths!r}")
-        self.backbone, self.widths, self.scale = backbone, tuple(widths), check_scale(scale)
+        self.backbone, self.scale = backbone, check_scale(scale)
+        self.widths = check_branch_widths(widths, f"classsr_{backbone}")
         # any registered classifier taking num_classes (the paper's Class-Module by default)
         self.classifier_name = classifier
         self.classifier = build(classifier, num_classes=len(self.widths))
-        self.branches = nn.ModuleList(build(backbone, width=w, scale=scale, **branch_kwargs) for w in self.widths)
+        # width 0: the zero-cost bicubic class (beyond the paper; bench/models/bicubic.py)
+        self.branches = nn.ModuleList(BicubicBranch(scale) if w == 0 else
+                                      build(backbone, width=w, scale=scale, **branch_kwargs) for w in self.widths)
 
     @property
     def num_classes(self) -> int:
         return len(self.branches)
+
+    @property
+    def networks(self) -> list[nn.Module]:
+        """The branches that are networks (every branch but a bicubic class): what pretrained files load into."""
+        return [b for b in self.branches if not isinstance(b, BicubicBranch)]
 
     def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(softmax probabilities (N, M), argmax class (N,)) for a batch of LR patches."""

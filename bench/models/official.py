@@ -50,6 +50,8 @@ def load_official(name: str, source, **overrides) -> nn.Module:
         raise KeyError(f"no official format for {name!r}; known: "
                        f"{', '.join(BACKBONES + [f'classsr_{b}' for b in BACKBONES])}")
     kwargs = INFER_KWARGS[backbone](state) if name == backbone else _classsr_kwargs(backbone, state)
+    if "scale" in overrides and kwargs.get("scale", overrides["scale"]) != overrides["scale"]:
+        raise CheckpointError(f"{name}: the checkpoint's bicubic class is ×{kwargs['scale']}, asked ×{overrides['scale']}")
     model = build(name, **{**kwargs, **overrides})
     expected = _official_view(model)
     _check_keys(expected, state, name)
@@ -64,15 +66,21 @@ def _classsr_kwargs(backbone: str, state: dict) -> dict:
     if not found or found != list(range(1, len(found) + 1)):
         raise CheckpointError(f"not a classsr_{backbone} checkpoint: expected branches net1 … netM, found "
                               f"{[f'net{k}' for k in found] or 'none'}")
-    branches = []
+    branches, bicubic = [], None
     for k in found:
         sub = {key[len(f"net{k}."):]: v for key, v in state.items() if key.startswith(f"net{k}.")}
+        if k == 1 and set(sub) == {"bicubic_scale"}:  # the zero-cost bicubic class (bench/models/bicubic.py)
+            bicubic = int(sub["bicubic_scale"])
+            continue
         branches.append(INFER_KWARGS[backbone](sub))
     shared = {key: v for key, v in branches[0].items() if key != "width"}
     for k, kw in enumerate(branches[1:], start=2):
         if {key: v for key, v in kw.items() if key != "width"} != shared:
-            raise CheckpointError(f"branches differ in more than width: net1 {branches[0]} vs net{k} {kw}")
-    return {"widths": [kw["width"] for kw in branches], **shared}
+            raise CheckpointError(f"branches differ in more than width: {branches[0]} vs {kw}")
+    widths = [kw["width"] for kw in branches]
+    if bicubic is None:
+        return {"widths": widths, **shared}
+    return {"widths": [0] + widths, **shared, "scale": bicubic}
 
 
 def _rename(state: dict, pattern: re.Pattern, template: str, shift: int) -> dict:

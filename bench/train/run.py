@@ -25,7 +25,7 @@ NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "comp
 #: Fields added after runs existed: left out of the digest at their default, so those runs keep their folders.
 UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0, "oracle_cache": False, "oracle_target": "label",
                        "oracle_smoothing": 0.0, "oracle_temperature": 1.0, "oracle_weighting": "pooled",
-                       "oracle_subimages": 0}
+                       "oracle_subimages": 0, "oracle_regret_scale": "mean"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class RunConfig:
     oracle_target: Literal["label", "soft"] = "label"
     oracle_smoothing: float = 0.0
     oracle_temperature: float = 1.0
+    oracle_regret_scale: Literal["mean", "median"] = "mean"
     oracle_weighting: Literal["pooled", "image"] = "pooled"
     oracle_subimages: int = 0
     model_kwargs: dict[str, int | str | bool] | None = None  # depth kwargs; ClassSR stages also a non-default
@@ -84,9 +85,10 @@ class RunConfig:
                              f"stage {self.stage}, oracle_weight {self.oracle_weight}, l1_weight {self.l1_weight}, "
                              f"class_weight {self.class_weight}, average_weight {self.average_weight}")
         if not self.oracle_cache and (self.oracle_target != "label" or self.oracle_smoothing or self.oracle_subimages
-                                      or self.oracle_weighting != "pooled" or self.oracle_temperature != 1.0):
-            raise ValueError("oracle_target, oracle_smoothing, oracle_temperature, oracle_weighting and "
-                             "oracle_subimages need oracle_cache: true")
+                                      or self.oracle_weighting != "pooled" or self.oracle_temperature != 1.0
+                                      or self.oracle_regret_scale != "mean"):
+            raise ValueError("oracle_target, oracle_smoothing, oracle_temperature, oracle_regret_scale, "
+                             "oracle_weighting and oracle_subimages need oracle_cache: true")
 
     def digest(self) -> str:
         data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED

@@ -12,7 +12,6 @@ state.
 from __future__ import annotations
 
 import copy
-import json
 import shutil
 import sys
 import time
@@ -63,10 +62,10 @@ def build_model(cfg: RunConfig) -> nn.Module:
             _copy(load_official(name, _one(cfg.init, "a ClassSR checkpoint"), scale=cfg.scale, **classifier),
                   model, name)
         elif cfg.init:
-            if len(cfg.init) != len(cfg.widths):
-                raise ValueError(f"classsr needs one pretrained file per branch ({len(cfg.widths)}), got "
-                                 f"{len(cfg.init)}")
-            for path, branch in zip(cfg.init, model.branches):
+            if len(cfg.init) != len(model.networks):
+                raise ValueError(f"classsr needs one pretrained file per network branch ({len(model.networks)}; a "
+                                 f"bicubic class has none), got {len(cfg.init)}")
+            for path, branch in zip(cfg.init, model.networks):
                 _copy(load_official(cfg.backbone, path, scale=cfg.scale), branch, path)
         return model
     model = build(cfg.backbone, width=cfg.widths[0], **kwargs)
@@ -123,7 +122,7 @@ def classsr_losses(model: ClassSR, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
     """The paper's 1000·L1 of the probability-weighted mixture + Class-Loss + Average-Loss (spec §3.1), and, where
     ``oracle_weight`` > 0, the cross-entropy against per-patch oracle labels; the fractions of the batch each class
     and each oracle label take are logged."""
-    native = getattr(model.branches[0], "native_range", 1.0)
+    native = getattr(model.networks[-1], "native_range", 1.0)
     out = model.run(lr)  # training mode: the mixture, and the branch outputs it is made of
     probs, classes = out.probs, out.classes
     terms = {"l1": F.l1_loss(out.sr * native, hr * native), "class_loss": class_loss(probs),
@@ -250,16 +249,7 @@ class _Loop:
         self.cfg, self.run_dir, self.model, self.opt, self.device = cfg, run_dir, model, opt, device
         self.iteration = start
         self.data = stage_data(cfg)
-        self.targets = None
-        if cfg.oracle_cache:  # the Class-Module alone on oracle costs computed once per sub-image
-            key = json.dumps([list(cfg.init), cfg.data_dir, list(cfg.widths), cfg.model_kwargs, cfg.scale])
-            cache = oracle.load_or_compute(run_dir, key, model.branches, self.data, cfg.oracle_subimages,
-                                           cfg.seed, _branch_flops(model), device)
-            self.targets = cache.targets(cfg)
-            self.order = BatchOrder(len(cache.lr), cfg.batch_size, cfg.seed)
-            self.batches = oracle.batches(cache, self.order, start, cfg.iterations)
-        else:
-            self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
+        self.targets, self.batches = self._batches(start)
         self.schedule = CosineRestart(cfg.lr, cfg.eta_min, tuple(cfg.periods), tuple(cfg.restarts),
                                       tuple(cfg.restart_weights))
         if cfg.compile:  # in place, so ClassSR.run and module attributes keep working
@@ -269,9 +259,19 @@ class _Loop:
         if cfg.amp and not self.autocast:
             warnings.warn("amp is only used on CUDA; training in float32", stacklevel=2)
         self.last_logged = start
-        if self.targets is None:
-            self.batches = batch_loader(self.data, self.order, start, cfg.iterations, cfg.loader_workers,
-                                        pin=device.type == "cuda")
+
+    def _batches(self, start: int):
+        """(oracle targets or None, the batch iterator from ``start``): the cached oracle costs of every sampled
+        sub-image (the Class-Module alone), else the training sub-images themselves."""
+        cfg = self.cfg
+        if cfg.oracle_cache:
+            cache = oracle.load_or_compute(self.run_dir, oracle.cache_key(cfg), self.model.branches, self.data,
+                                           cfg.oracle_subimages, cfg.seed, _branch_flops(self.model), self.device)
+            self.order = BatchOrder(len(cache.lr), cfg.batch_size, cfg.seed)
+            return cache.targets(cfg), oracle.batches(cache, self.order, start, cfg.iterations)
+        self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
+        return None, batch_loader(self.data, self.order, start, cfg.iterations, cfg.loader_workers,
+                                  pin=self.device.type == "cuda")
 
     def run(self, stop_after: int | None) -> None:
         from tqdm import tqdm

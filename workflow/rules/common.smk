@@ -109,7 +109,9 @@ def baseline_run(wildcards):
 
 
 def classsr_branches(wildcards):
-    return [str(p) for p in PLAN.branch_models(wildcards.backbone, wildcards.variant)]
+    # stage 2 reads the training sub-images itself: with released branches (no branch run before it) the data
+    # preparation is its only path to them
+    return [str(p) for p in PLAN.branch_models(wildcards.backbone, wildcards.variant)] + [manifest()]
 
 
 def classsr_run(wildcards):
