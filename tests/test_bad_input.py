@@ -294,8 +294,10 @@ def _profile_file(tmp_path, text: str):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name: p\ntrain:\n  backbones:\n    fsrcnn: {widths: [0, 36, 56]}\n",
-     r"train.backbones.fsrcnn.widths\[0\]: must be ≥ 1, got 0"),
+    ("name: p\ntrain:\n  backbones:\n    fsrcnn: {widths: [-4, 36, 56]}\n",
+     r"train.backbones.fsrcnn.widths\[0\]: must be ≥ 0, got -4"),
+    ("name: p\ntrain:\n  backbones:\n    fsrcnn: {widths: [36, 0, 56]}\n",
+     r"backbones.fsrcnn: widths \[36, 0, 56\]: each must be positive, except a first 0"),
     ("name: p\nevaluate: {batch_size: 0}\n", r"evaluate.batch_size: must be ≥ 1, got 0"),
     ("", r"p.yaml: empty file: a profile needs at least its name"),
     ("# only a comment\n", r"p.yaml: empty file"),
