@@ -98,3 +98,16 @@ def test_stage2_on_cached_costs_learns_a_bicubic_class(prepared, tmp_path):
                            torch.load(tmp_path / f"w{w}.pth", weights_only=True)["head_conv.0.weight"])
     log = pd.read_csv(tmp_path / "run" / "train_log.csv")
     assert {"frac_class0", "frac_class2"} <= set(log.columns)
+
+
+def test_stage2_figure_draws_more_models_than_one_palette_has(tmp_path):
+    """A profile with many variants (released.yaml has 14) once failed the report: tab10 ran out of colours."""
+    from pathlib import Path
+
+    from bench.report.stage2 import stage2_figure
+
+    ref = pd.read_csv(Path(__file__).parents[1] / "results/reference/ci/tables/stage2.csv")
+    one = ref[(ref.backbone == "fsrcnn") & (ref.model == "classsr")].assign(gain_over_bicubic_db=0.1)
+    table = pd.concat([one.assign(model=f"m{i}") for i in range(14)])
+    stage2_figure(table, "embedded", tmp_path / "s.png", "caption")
+    assert (tmp_path / "s.png").stat().st_size > 0

@@ -66,8 +66,9 @@ def stage2_figure(table: pd.DataFrame, testset: str, out: Path, caption: str) ->
     plt = figures.plt
     sub = table[table["testset"] == testset]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    colours = dict(zip(sorted({(b, m) for b, m in zip(sub["backbone"], sub["model"])}),
-                       figures.sns.color_palette("tab10")))
+    models = sorted({(b, m) for b, m in zip(sub["backbone"], sub["model"])})
+    # one colour per model, however many (tab10 alone would leave the 11th without one)
+    colours = dict(zip(models, figures.sns.color_palette("tab10" if len(models) <= 10 else "tab20", len(models))))
     for (b, m), g in sub.groupby(["backbone", "model"]):
         hard = sorted(c for c in g.columns if c.startswith("frac_class") and g[c].notna().any())[-1]
         colour, label = colours[(b, m)], f"{b} {m}"
