@@ -3,7 +3,8 @@
 ARM's path 0 (Chen et al., ECCV 2022; arm.md §2.4) and, beyond the ClassSR paper, ClassSR's optional *bicubic
 class*: a branch of width 0 (``widths: [0, 16, 36, 56]``) that the Class-Module may pick for flat sub-images, so a
 learned router has the same cheapest path as ARM's hand-made one. Its only state is a buffer holding the scale, so a
-ClassSR checkpoint names its bicubic class (``net1.bicubic_scale``) and ``load_official`` rebuilds it.
+ClassSR checkpoint names its bicubic class (``net1.bicubic_scale``) and ``load_official`` rebuilds it. The authors'
+code has no such class: a checkpoint with one loads here only.
 """
 from __future__ import annotations
 
