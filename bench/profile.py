@@ -134,11 +134,11 @@ class StageConfig:
     branch passes. false = labels from the branch outputs of every batch."""
     oracle_target: Literal["label", "soft"] | None = None
     """With oracle_cache: label = cross-entropy against the oracle label; soft = against softmax(−regret/T), regret_k =
-    c_k − min c, c_k = w·SSE_k + λ·FLOPs_k, normalised by its mean (cost-sensitive: a near-tie is a soft target)."""
+    c_k − min c, c_k = w·SSE_k + λ·FLOPs_k, in units of oracle_regret_scale (cost-sensitive: a near-tie is a soft target)."""
     oracle_smoothing: Fraction | None = None
     """Label smoothing of the label target (0 = none): softer logits, so the any-time bias traces a curve."""
     oracle_temperature: PositiveFloat | None = None
-    """T of the soft target (regret in units of its mean): smaller = closer to the hard label."""
+    """T of the soft target (regret in units of oracle_regret_scale): smaller = closer to the hard label."""
     oracle_regret_scale: Literal["mean", "median"] | None = None
     """The unit of the soft target's regret: its mean over the cache, or the median of its non-zero values — robust
     to the heavy tail of a few very textured sub-images, which makes the mean large and most targets near-uniform."""

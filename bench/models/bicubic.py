@@ -16,8 +16,6 @@ from .common import check_scale
 
 
 class BicubicBranch(nn.Module):
-    width = 0
-
     def __init__(self, scale: int = 4):
         super().__init__()
         self.scale = check_scale(scale)

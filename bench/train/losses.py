@@ -30,13 +30,18 @@ def average_loss(probs: torch.Tensor) -> torch.Tensor:
     return (probs.sum(dim=0) - b / m).abs().sum() / (2 * b * (m - 1) / m)
 
 
+def patch_sse(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """Per sample the squared error of ``sr`` clamped to [0, 1] against ``hr``, 0–255 scale, summed over the patch:
+    the oracle's error, online (``oracle_labels``) and cached (``bench.train.oracle``) alike."""
+    return ((sr.clamp(0, 1) - hr) * 255).square().flatten(1).sum(1)
+
+
 def oracle_labels(branch_sr: list[torch.Tensor], hr: torch.Tensor, costs: torch.Tensor, lam: float) -> torch.Tensor:
     """Per sample the branch minimising SSE + λ·FLOPs (SSE on the 0–255 scale summed over the HR patch, FLOPs of
     the paper convention per LR patch): the routing curves' oracle (bench.routing_curves, same λ units) applied to
     training sub-images, as labels for the Class-Module. Not in the paper: an ablation of issue 22. Outputs are
     clamped to [0, 1] as evaluation clamps them (and as the cached oracle, bench.train.oracle, scores them)."""
-    sse = torch.stack([((sr.detach().clamp(0, 1) - hr) * 255).square().flatten(1).sum(1) for sr in branch_sr],
-                      dim=1)
+    sse = torch.stack([patch_sse(sr.detach(), hr) for sr in branch_sr], dim=1)
     return (sse + lam * costs.to(sse)).argmin(dim=1)
 
 

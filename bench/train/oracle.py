@@ -12,7 +12,7 @@ Targets (``oracle_target``), with c_k = w·SSE_k + λ·F_k the cost of branch k 
 
 * ``label`` — cross-entropy against the oracle label argmin_k c_k, optionally label-smoothed (``oracle_smoothing``:
   softer, less saturated logits, so the any-time logit bias moves the routing gradually — the calibration axis);
-* ``soft`` — cross-entropy against q = softmax(−regret/T), regret_k = c_k − min_j c_j normalised by its mean over
+* ``soft`` — cross-entropy against q = softmax(−regret/T), regret_k = c_k − min_j c_j in units of its mean over
   the cache (T = ``oracle_temperature``): cost-sensitive — a near-tie is a soft target, a costly mistake a hard one.
   The regret is heavy-tailed (a few very textured sub-images), so in units of its mean most targets are near-uniform
   (released photographs: median max target probability 0.31 for FSRCNN, 0.28 for CARN over four classes);
@@ -43,6 +43,7 @@ import torch.nn.functional as F
 
 from ..data.subimages import SubImages, flip
 from ..provenance import write_atomic
+from .losses import patch_sse
 
 CACHE = "branch_sse.npz"
 
@@ -109,7 +110,7 @@ def branch_sse(branches, data: SubImages, positions: np.ndarray, device: torch.d
     for start in range(0, len(positions), batch):
         lr, hr = data.crop(positions[start:start + batch])
         x, hr = lr.to(device), hr.to(device)
-        sse = [((b(x).clamp(0, 1) - hr) * 255).square().flatten(1).sum(1).double() for b in branches]
+        sse = [patch_sse(b(x), hr).double() for b in branches]
         lrs.append(lr)
         sses.append(torch.stack(sse, dim=1).cpu())
     return torch.cat(lrs), torch.cat(sses)
