@@ -147,6 +147,13 @@ class StageConfig:
     SSE: the mean of per-image PSNR, as the tables report)."""
     oracle_subimages: Count | None = None
     """With oracle_cache: score this many training sub-images, drawn at random (0 = all of them)."""
+    calibrate_images: Count | None = None
+    """With oracle_cache: hold this many training photographs out of stage 2 and choose the operating point on them
+    — the cheapest logit bias (two knobs: linear in the class, and class 0's) within calibrate_drop_db of the widest
+    branch (bench/train/calibrate.py); 0 = the trained argmax, the paper."""
+    calibrate_drop_db: NonNegativeFloat | None = None
+    """The PSNR drop (dB, image mean, against the widest branch) the held-out photographs may show at the chosen
+    operating point."""
 
 
 @dataclass(frozen=True)

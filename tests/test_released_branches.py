@@ -95,7 +95,8 @@ def test_stage2_with_oracle_labels_trains_and_keeps_its_curve_points(prepared, t
 
 
 def test_default_runs_keep_their_digest_when_oracle_fields_exist():
-    """Runs made before the oracle fields existed keep their folders (the digest guards resumption)."""
+    """Runs made before the oracle and calibration fields existed keep their folders (the digest guards resumption)."""
+    import dataclasses
     import hashlib
     import json
 
@@ -103,11 +104,15 @@ def test_default_runs_keep_their_digest_when_oracle_fields_exist():
     from bench.train.run import NOT_HASHED
 
     cfg = resolve(load_profile(None, {}), "classsr", "fsrcnn", data_dir="d")
-    before = {k: v for k, v in to_dict(cfg).items() if k not in NOT_HASHED and not k.startswith("oracle_")}
+    before = {k: v for k, v in to_dict(cfg).items() if k not in NOT_HASHED and not k.startswith(("oracle_", "calibrate_"))}
     assert cfg.digest() == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
     with_oracle = resolve(load_profile(None, {"train": {"stages": {"classsr": {"oracle_weight": 1.0}}}}),
                           "classsr", "fsrcnn", data_dir="d")
     assert cfg.digest() != with_oracle.digest()
+    calibrated = resolve(load_profile(None, {"train": {"stages": {"classsr": {
+        "oracle_weight": 1.0, "oracle_cache": True, "l1_weight": 0.0, "class_weight": 0.0, "average_weight": 0.0}}}}),
+        "classsr", "fsrcnn", data_dir="d")
+    assert calibrated.digest() != dataclasses.replace(calibrated, calibrate_images=2).digest()
 
 
 def test_stage2_table_sets_train_routing_beside_test_routing():

@@ -39,6 +39,15 @@ class Classifier(nn.Module):
         feat = self.CondNet(x)
         return self.lastOut(F.avg_pool2d(feat, feat.shape[-1]).flatten(1))
 
+    @torch.no_grad()
+    def add_logit_bias(self, bias) -> None:
+        """Shift every logit by a constant per class (an operating point chosen after training): folded into the
+        last layer's bias, so the weights keep the authors' format."""
+        bias = torch.as_tensor(bias, dtype=self.lastOut.bias.dtype, device=self.lastOut.bias.device)
+        if bias.shape != self.lastOut.bias.shape:
+            raise ValueError(f"a logit bias needs {self.num_classes} values, got shape {tuple(bias.shape)}")
+        self.lastOut.bias += bias
+
 
 @register
 def classifier(*, num_classes: int = 3) -> Classifier:

@@ -76,6 +76,11 @@ class OracleCache:
         w = 1.0 / np.maximum(total[codes], 1e-12)
         return torch.from_numpy(w / w.mean())
 
+    def subset(self, mask: np.ndarray) -> "OracleCache":
+        """The cache restricted to the sub-images where ``mask`` (n,) is true."""
+        idx = torch.from_numpy(np.flatnonzero(mask))
+        return OracleCache(self.lr[idx], self.sse[idx], self.flops, self.images[mask])
+
     def costs(self, lam: float, weighting: str = "pooled") -> torch.Tensor:
         return self.sse * self.weights(weighting)[:, None] + lam * self.flops
 
@@ -122,15 +127,14 @@ def cache_key(cfg) -> str:
     return json.dumps([list(cfg.init), cfg.data_dir, list(cfg.widths), cfg.model_kwargs, cfg.scale])
 
 
-def load_or_compute(run_dir: Path, key: str, branches, data: SubImages, count: int, seed: int,
-                    flops: torch.Tensor, device: torch.device) -> OracleCache:
-    """The run's cache: read from ``run_dir/branch_sse.npz`` when its ``key`` (what scored the sub-images: branches,
-    data) and sample are this run's, else computed and written atomically before training starts."""
-    positions = sample_positions(len(data), count, seed)
+def load_or_compute(run_dir: Path, key: str, branches, data: SubImages, positions: np.ndarray, flops: torch.Tensor,
+                    device: torch.device, *, file: str = CACHE) -> OracleCache:
+    """The SSE of ``branches`` on the sub-images at ``positions``: read from ``run_dir/file`` when its ``key`` (what
+    scored the sub-images: branches, data) and positions are this run's, else computed and written atomically."""
     images = data.names[data.codes[positions]]
-    path = run_dir / CACHE
+    path = run_dir / file
     # this run's cache, else a sibling variant's (runs/<backbone>/<variant>/<stage>/) scored by the same branches
-    for candidate in [path, *sorted(run_dir.parent.parent.glob(f"*/{run_dir.name}/{CACHE}"))]:
+    for candidate in [path, *sorted(run_dir.parent.parent.glob(f"*/{run_dir.name}/{file}"))]:
         sse = _read(candidate, key, positions)
         if sse is not None:
             if candidate != path:

@@ -22,7 +22,8 @@ CLASSSR = {"iterations": 200 * K, "batch_size": 96, "lr": 2e-4, "eta_min": 1e-7,
            "restarts": (500 * K,), "restart_weights": (0.5,), "l1_weight": 1000.0, "class_weight": 0.5,
            "average_weight": 3.0, "oracle_weight": 0.0, "oracle_lambda": 0.0, "oracle_cache": False,
            "oracle_target": "label", "oracle_smoothing": 0.0, "oracle_temperature": 1.0, "oracle_regret_scale": "mean",
-           "oracle_weighting": "pooled", "oracle_subimages": 0}
+           "oracle_weighting": "pooled", "oracle_subimages": 0, "calibrate_images": 0,
+           "calibrate_drop_db": 0.03}
 ARM = {"iterations": 2000 * K, "batch_size": 16, "lr": 2e-4, "eta_min": 1e-7, "periods": (2000 * K,),
        "restarts": (), "restart_weights": (), "l1_weight": 1.0, "class_weight": 0.0, "average_weight": 0.0}
 ARM_LR = {"fsrcnn": 1e-3}

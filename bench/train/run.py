@@ -25,7 +25,8 @@ NOT_HASHED = ("log_every", "checkpoint_every", "snapshot_every", "device", "comp
 #: Fields added after runs existed: left out of the digest at their default, so those runs keep their folders.
 UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0, "oracle_cache": False, "oracle_target": "label",
                        "oracle_smoothing": 0.0, "oracle_temperature": 1.0, "oracle_weighting": "pooled",
-                       "oracle_subimages": 0, "oracle_regret_scale": "mean"}
+                       "oracle_subimages": 0, "oracle_regret_scale": "mean",
+                       "calibrate_images": 0, "calibrate_drop_db": 0.03}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class RunConfig:
     oracle_regret_scale: Literal["mean", "median"] = "mean"
     oracle_weighting: Literal["pooled", "image"] = "pooled"
     oracle_subimages: int = 0
+    calibrate_images: int = 0
+    calibrate_drop_db: float = 0.03
     model_kwargs: dict[str, int | str | bool] | None = None  # depth kwargs; ClassSR stages also a non-default
     # classifier; branches sliced from an ARM supernet its flavour (CARN: bn False)
     scale: int = 4
@@ -89,6 +92,12 @@ class RunConfig:
                                       or self.oracle_regret_scale != "mean"):
             raise ValueError("oracle_target, oracle_smoothing, oracle_temperature, oracle_regret_scale, "
                              "oracle_weighting and oracle_subimages need oracle_cache: true")
+        if (self.calibrate_images or self.calibrate_drop_db != 0.03) and not self.oracle_cache:
+            raise ValueError("calibrate_images and calibrate_drop_db choose the operating point on branch errors "
+                             "scored like the oracle cache's: they need oracle_cache: true")
+        if self.calibrate_images < 0 or self.calibrate_drop_db < 0:
+            raise ValueError(f"calibrate_images and calibrate_drop_db must be ≥ 0, got {self.calibrate_images}, "
+                             f"{self.calibrate_drop_db}")
 
     def digest(self) -> str:
         data = {k: v for k, v in to_dict(self).items() if k not in NOT_HASHED

@@ -32,7 +32,7 @@ from ..layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
 from .. import flops
-from . import oracle
+from . import calibrate, oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
 from .schedule import CosineRestart
@@ -202,6 +202,8 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
     loop.run(stop_after)
     if loop.iteration < cfg.iterations:
         return final  # stopped early on request (tests): resume state is on disk
+    if cfg.calibrate_images:  # the operating point, on photographs stage 2 never saw
+        calibrate.operate(model, cfg, run_dir, loop.data, _branch_flops(model), device)
     write_atomic(final, lambda tmp: torch.save(_exported(model), tmp))
     (run_dir / "last.pt").unlink(missing_ok=True)
     return final
@@ -265,8 +267,12 @@ class _Loop:
         sub-image (the Class-Module alone), else the training sub-images themselves."""
         cfg = self.cfg
         if cfg.oracle_cache:
+            positions = oracle.sample_positions(len(self.data), cfg.oracle_subimages, cfg.seed)
             cache = oracle.load_or_compute(self.run_dir, oracle.cache_key(cfg), self.model.branches, self.data,
-                                           cfg.oracle_subimages, cfg.seed, _branch_flops(self.model), self.device)
+                                           positions, _branch_flops(self.model), self.device)
+            if cfg.calibrate_images:  # the held-out photographs choose the operating point, after training
+                cache = cache.subset(calibrate.training_mask(cache.images, self.data.names, cfg.calibrate_images,
+                                                             cfg.seed))
             self.order = BatchOrder(len(cache.lr), cfg.batch_size, cfg.seed)
             return cache.targets(cfg), oracle.batches(cache, self.order, start, cfg.iterations)
         self.order = BatchOrder(len(self.data), cfg.batch_size, cfg.seed)
