@@ -352,3 +352,24 @@ def test_a_directory_given_as_model_is_named(tmp_path):
 
     with pytest.raises(IsADirectoryError, match=f"{tmp_path}: is a directory, not a checkpoint file"):
         load_official("fsrcnn", tmp_path)
+
+
+# ---- the backbone comes from --arch ---------------------------------------------------------------------------
+
+def test_evaluate_derives_the_backbone_from_arch_as_its_help_shows(x4_set, tmp_path, capsys):
+    import pandas as pd
+    import torch
+    from bench.models import build, export_official
+
+    _, testset = x4_set
+    ckpt = tmp_path / "m.pth"
+    torch.save(export_official(build("classsr_fsrcnn", widths=[4, 8])), ckpt)
+    out = tmp_path / "x.csv"
+    assert main(["evaluate", "--arch", "classsr_fsrcnn", "--model", str(ckpt), "--testset", str(testset),
+                 "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert set(df.backbone) == {"fsrcnn"} and set(df.model) == {"classsr_fsrcnn"}
+    capsys.readouterr()
+    assert main(["evaluate", "--arch", "classsr_nosuch", "--model", str(ckpt), "--testset", str(testset),
+                 "--out", str(tmp_path / "y.csv")]) != 0
+    assert "no backbone 'nosuch'" in _one_error_line(capsys)

@@ -32,6 +32,18 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto")
 
 
+def backbone_of(arch: str) -> str:
+    """The backbone of a registry name: ``classsr_fsrcnn`` and ``arm_fsrcnn`` → ``fsrcnn`` (the tables' backbone
+    column); a clear error naming --arch otherwise."""
+    from ..backbones import specs
+
+    name = arch.removeprefix("classsr_").removeprefix("arm_")
+    if name not in specs():
+        raise ValueError(f"--arch {arch}: no backbone {name!r} in it; known backbones: {', '.join(specs())} (pass "
+                         "--backbone for the tables' column)")
+    return name
+
+
 def parse_sets(items: list[str]) -> dict:
     """``a.b.c=value`` strings → nested dict; values are parsed as YAML scalars/lists."""
     dotted = {}

@@ -26,7 +26,7 @@ from ..models import ClassSR, load_official
 from ..provenance import write_atomic
 from ..train.run import RunConfig
 from ..device import pick_device
-from .common import add_engine_arguments, limit_threads
+from .common import add_engine_arguments, backbone_of, limit_threads
 
 
 #: Output files checked writable before the work (bench.cli.check_arguments).
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, help="finished run folder (model.pth, config.yaml, "
                         "snapshots/iter_*.pth)")
     parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn (-O) or classsr_fsrcnn (stage 2)")
-    parser.add_argument("--backbone", help="backbone column (default: --arch without classsr_)")
+    parser.add_argument("--backbone", help="backbone column (default: from --arch, classsr_fsrcnn → fsrcnn)")
     parser.add_argument("--id", default="original", help="model id in the tables (a -O: original; a ClassSR variant)")
     parser.add_argument("--classifier", default="classifier", help="registry name of a ClassSR model's classifier")
     parser.add_argument("--data", help="prepared data folder: also route --train-patches training sub-images")
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     limit_threads()
     device = pick_device(args.device)
     classsr = args.arch.startswith("classsr")
-    backbone = args.backbone or args.arch.removeprefix("classsr_")
+    backbone = args.backbone or backbone_of(args.arch)
     subs, pick = None, None
     if args.data and classsr:
         index = pd.read_csv(train_index(args.data))

@@ -19,7 +19,7 @@ from ..models import load_official
 from ..profile import ArmConfig
 from ..provenance import write_atomic
 from ..device import pick_device
-from .common import add_engine_arguments, limit_threads
+from .common import add_engine_arguments, backbone_of, limit_threads
 
 
 #: Output files checked writable before the work (bench.cli.check_arguments).
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn, or bicubic")
     parser.add_argument("--classifier", default="classifier",
                         help="registry name of a ClassSR model's classifier (default: the paper's Class-Module)")
-    parser.add_argument("--backbone", help="backbone column (default: --arch)")
+    parser.add_argument("--backbone", help="backbone column (default: from --arch, classsr_fsrcnn → fsrcnn)")
     parser.add_argument("--id", help="model id in the tables: original or a variant id (default: --arch)")
     parser.add_argument("--out", required=True, help="CSV to write")
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.model:
             raise ValueError(f"--arch {args.arch} needs --model (a checkpoint in the authors' key format)")
+        backbone = args.backbone or backbone_of(args.arch)  # before loading: a wrong --arch fails at once
         device = pick_device(args.device)
         classifier = {"classifier": args.classifier} if args.arch.startswith("classsr") else {}
         model = load_official(args.arch, args.model, scale=args.scale, **classifier).to(device)
-        df = evaluate(model, backbone=args.backbone or args.arch, model_id=args.id or args.arch,
+        df = evaluate(model, backbone=backbone, model_id=args.id or args.arch,
                       testset=args.testset, batch_size=args.batch_size, coverage=args.coverage,
                       routing_out=args.routing, sample_out=args.sample)
         df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
