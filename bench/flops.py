@@ -26,7 +26,6 @@ from ptflops.flops_counter import FLOPS_BACKEND
 from torch import nn
 
 from .backbones import spec
-from .models import ClassSR
 from .models.common import MeanShift
 from .models.subpixel import SubPixelDeconv
 
@@ -76,8 +75,9 @@ def count(model: nn.Module, lr_size: int = 32, convention: str = "paper") -> int
     """FLOPs (``"paper"``) or MACs (``"macs"``) of one forward pass on a ``lr_size``² LR patch."""
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    if isinstance(model, ClassSR):
-        raise TypeError("a ClassSR model's cost depends on routing: use classsr_costs() and average()")
+    if getattr(model, "routed", False):  # ClassSR, ARM: the cost of one pass is the routing's
+        raise TypeError(f"a routed model's cost ({type(model).__name__}) depends on its routing: count its paths "
+                        "(classsr_costs() and average() for ClassSR)")
     was_training, log = model.training, io.StringIO()
     try:
         with torch.no_grad():
@@ -100,7 +100,7 @@ class ClassSRCost:
     branches: tuple[int, ...]
 
 
-def classsr_costs(model: ClassSR, lr_size: int = 32, convention: str = "paper") -> ClassSRCost:
+def classsr_costs(model: nn.Module, lr_size: int = 32, convention: str = "paper") -> ClassSRCost:
     return ClassSRCost(count(model.classifier, lr_size, convention),
                        tuple(count(b, lr_size, convention) for b in model.branches))
 

@@ -13,6 +13,7 @@ from .config import (ConfigError, Count, FolderName, Fraction, Identifier, NonNe
                      PositiveInt, from_dict, merge, read_numbers, read_yaml)
 from .backbones import names as backbone_names
 from .backbones import check_branch_widths, spec
+from .schema import check_config
 
 STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm")  # arm: ARM's supernet (arm.md §5)
 
@@ -521,12 +522,10 @@ def workflow_profile(config: dict, configfiles=()) -> Profile:
     config files with plain YAML already, so each is read again here for what that hides (an empty file, a repeated
     key); numbers Snakemake kept as strings (``1e-4``) are written back into ``config`` as numbers, so that the
     jobs receive them as such. The JSON schema then names a bad key with its description."""
-    from .schema import check_config  # schema imports this module
-
     for path in configfiles:
         read_yaml(path)
     config.update(read_numbers(Profile, config))
-    check_config(config)
+    check_config(config, Profile)
     return load_profile(None, config)
 
 

@@ -14,7 +14,6 @@ import types
 import typing
 
 from .config import ConfigError, FolderName, Identifier, to_dict
-from .profile import Profile
 
 def field_docs(cls) -> dict[str, str]:
     """The description of every field of a config dataclass: the string literal right below the field (an
@@ -77,19 +76,21 @@ def object_schema(cls) -> dict:
 
 
 @functools.cache
-def config_schema() -> dict:
+def config_schema(root) -> dict:
+    """The JSON schema of a config whose root is the dataclass ``root`` (``bench.profile.Profile``: passed in, so this
+    module needs no profile and the profile may validate with it)."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "description": "classsr-bench workflow profile (generated from bench.profile by `python -m bench "
-                           "schema`; do not edit by hand)", **object_schema(Profile)}
+                           "schema`; do not edit by hand)", **object_schema(root)}
 
 
-def check_config(config: dict) -> None:
-    """Validate a workflow config against :func:`config_schema`; the first error becomes one ConfigError line
+def check_config(config: dict, root) -> None:
+    """Validate a workflow config against :func:`config_schema` of ``root``; the first error becomes one ConfigError line
     naming the dotted key, the problem and the key's description (Snakemake's own validation would print the
     whole schema after the message)."""
     import jsonschema
 
-    errors = sorted(jsonschema.Draft202012Validator(config_schema()).iter_errors(config),
+    errors = sorted(jsonschema.Draft202012Validator(config_schema(root)).iter_errors(config),
                     key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return

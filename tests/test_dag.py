@@ -207,14 +207,15 @@ def test_schema_names_nested_typos():
 
 def test_config_type_errors_name_the_key_and_its_meaning():
     from bench.config import ConfigError
+    from bench.profile import Profile
     from bench.schema import check_config
 
     with pytest.raises(ConfigError, match=re.escape("config key split.num_classes: '2' is not of type 'integer' "
                                                     "— Number of classes M")):
-        check_config({"split": {"num_classes": "2"}})
+        check_config({"split": {"num_classes": "2"}}, Profile)
     with pytest.raises(ConfigError, match=re.escape("config key data.test_sets[0].source: 'div9k' is not one of")):
-        check_config({"data": {"test_sets": [{"name": "t", "source": "div9k"}]}})
-    check_config({"split": {"num_classes": 2}})
+        check_config({"data": {"test_sets": [{"name": "t", "source": "div9k"}]}}, Profile)
+    check_config({"split": {"num_classes": 2}}, Profile)
 
 
 @pytest.mark.parametrize("overrides, names", [

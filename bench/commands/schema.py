@@ -6,6 +6,7 @@ import argparse
 import yaml
 
 from ..provenance import write_atomic
+from ..profile import Profile
 from ..schema import config_schema
 
 
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def render() -> str:
-    return yaml.safe_dump(config_schema(), sort_keys=False, allow_unicode=True, width=120)
+    return yaml.safe_dump(config_schema(Profile), sort_keys=False, allow_unicode=True, width=120)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,49 @@
+"""The library's import graph has no cycle — counting deferred imports inside functions too, since a deferred import
+that dodges a cycle is the cycle still (issue 23)."""
+from __future__ import annotations
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in ROOT.rglob("*.py"):
+        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The bench modules ``name`` imports anywhere in its body (``from .x import y`` names module x.y when that is
+    a module, else x)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            found |= {f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target for a in node.names}
+    return {m for m in found if m in modules and m != name}
+
+
+def test_the_library_has_no_import_cycle():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as e:
+        pytest.fail(f"import cycle: {' → '.join(e.args[1])}")
+
+
+def test_the_graph_sees_relative_and_deferred_imports():
+    modules = _modules()
+    assert "bench.flops" in _imports("bench.models.arm", modules["bench.models.arm"], modules)  # deferred
+    assert "bench.models.common" in _imports("bench.flops", modules["bench.flops"], modules)
