@@ -8,7 +8,7 @@ is clamped and rounded to 8 bits before stitching, as the authors' test loop doe
 
 Patches are fed in ``channels_last`` layout by default: on a 2-core AVX-512 CPU (torch 2.13, oneDNN) this made the
 narrow branches 1.3–2.7× faster per patch (CARN-36 17.7 → 6.5 ms, RCAN-36 12.9 → 7.5 ms at batch 8) and the
-64-wide ones 1.1–1.5×, which moves wall time much closer to the FLOPs (README, "Latency").
+64-wide ones 1.1–1.5×, which moves wall time much closer to the FLOPs (docs/latency.md).
 """
 from __future__ import annotations
 
