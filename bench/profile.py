@@ -317,7 +317,7 @@ class OfficialConfig:
 
 def _check_knobs(where: str, knobs) -> None:
     """ARM's knobs, by the verbs' own parser: best, e0…e3 (a path forced) or k > 0 (η = k·C_3)."""
-    from .arm_tables import parse_knob
+    from .arm.tables import parse_knob
 
     for knob in knobs:
         try:
@@ -350,7 +350,7 @@ class ArmConfig:
     """Training sub-images the lookup table is built from (table: calibrate)."""
 
     def __post_init__(self):
-        from .arm_tables import ARM_WIDTHS, RELEASED
+        from .arm.tables import ARM_WIDTHS, RELEASED
 
         unknown = sorted(set(self.backbones) - set(ARM_WIDTHS))
         if unknown:
@@ -369,7 +369,7 @@ class ArmConfig:
 
     def table_mode(self, backbone: str) -> str:
         """released, calibrate or file for one backbone (auto resolved)."""
-        from .arm_tables import RELEASED
+        from .arm.tables import RELEASED
 
         if self.table == "auto":
             return "released" if self.folder and backbone in RELEASED else "calibrate"
@@ -489,7 +489,7 @@ class Profile:
 
 def _check_arm_branches(profile: Profile) -> None:
     """Branches sliced from an ARM supernet exist only at ARM's widths, for backbones ARM has."""
-    from .arm_tables import ARM_WIDTHS
+    from .arm.tables import ARM_WIDTHS
 
     for name, backbone in profile.train.backbones.items():
         if backbone.branch_source != "arm":

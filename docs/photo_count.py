@@ -22,10 +22,10 @@ import torch
 from scipy.stats import spearmanr
 
 from bench.data.subimages import BatchOrder
-from bench.evaluate import testset_pairs
-from bench.images import read_image, to_tensor
-from bench.routing_curves import Cache
-from bench.tiling import extract, make_grid
+from bench.analysis.evaluate import testset_pairs
+from bench.core.images import read_image, to_tensor
+from bench.analysis.routing_curves import Cache
+from bench.core.tiling import extract, make_grid
 from bench.train import calibrate, oracle
 from bench.train.run import RunConfig
 from bench.train.schedule import CosineRestart

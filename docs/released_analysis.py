@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from bench.arm import bins, decide, edge_scores, eta
-from bench.arm_tables import CARN_COSTS, CENTRES, FSRCNN_COSTS, RELEASED
-from bench.evaluate import testset_pairs
-from bench.images import read_image, to_tensor
-from bench.routing_curves import Cache
-from bench.tiling import extract, make_grid
+from bench.arm.routing import bins, decide, edge_scores, eta
+from bench.arm.tables import CARN_COSTS, CENTRES, FSRCNN_COSTS, RELEASED
+from bench.analysis.evaluate import testset_pairs
+from bench.core.images import read_image, to_tensor
+from bench.analysis.routing_curves import Cache
+from bench.core.tiling import extract, make_grid
 
 ARM_COSTS = {"fsrcnn": FSRCNN_COSTS, "carn": CARN_COSTS}
 

@@ -55,7 +55,7 @@ def one_image_testset(data, hr, lr):
     """A hand-made test set ``<data>/test/t`` of one HR/LR pair (PNG files inside it): its folder."""
     import pandas as pd
 
-    from bench.images import write_image
+    from bench.core.images import write_image
 
     folder = data / "test" / "t"
     folder.mkdir(parents=True)

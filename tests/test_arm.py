@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.arm import bicubic_path, bins, decide, edge_scores, eta
+from bench.arm.routing import bicubic_path, bins, decide, edge_scores, eta
 # the released tables and cost lists, checked below against the routes the spec publishes for them
-from bench.arm_tables import CARN, CARN_COSTS, CENTRES, FSRCNN, FSRCNN_COSTS
+from bench.arm.tables import CARN, CARN_COSTS, CENTRES, FSRCNN, FSRCNN_COSTS
 
 
 @pytest.mark.parametrize("table,costs,k,route", [
@@ -158,10 +158,10 @@ def test_arm_carn_is_the_biased_fusion_flavour_and_its_subnets_are_leading_corne
 
 
 def test_upscale_routes_arm_by_edge_score_and_eta_with_bicubic_as_class_zero():
-    from bench.arm import eta as eta_of
-    from bench.inference import upscale
+    from bench.arm.routing import eta as eta_of
+    from bench.core.inference import upscale
     from bench.models import build, export_official, load_arm
-    from bench.tiling import extract, make_grid
+    from bench.core.tiling import extract, make_grid
 
     torch.manual_seed(0)
     arm = load_arm("fsrcnn", export_official(build("fsrcnn", width=56)))
@@ -200,8 +200,8 @@ def test_eta_sweep_rows_follow_the_routing_and_the_protocol(tmp_path):
     FLOPs are the patch-weighted path costs with bicubic at 0."""
     from conftest import one_image_testset
 
-    from bench.evaluate import evaluate
-    from bench.evaluate_arm import evaluate_arm
+    from bench.analysis.evaluate import evaluate
+    from bench.arm.evaluate import evaluate_arm
     from bench.models import build, export_official, load_arm
 
     torch.manual_seed(0)
@@ -224,7 +224,7 @@ def test_eta_sweep_rows_follow_the_routing_and_the_protocol(tmp_path):
 
 
 def test_a_table_built_from_validation_patches_bins_like_arm():
-    from bench.arm import build_table, patch_psnr
+    from bench.arm.routing import build_table, patch_psnr
     from bench.models import build, export_official, load_arm
 
     # 31 equal edges from min to max, last bin closed; empty bins NaN; the mean PSNR per bin and path

@@ -37,8 +37,8 @@ def synthetic_lr() -> np.ndarray:
 
 @pytest.mark.parametrize("name", sorted(VECTOR))
 def test_released_supernets_reproduce_the_synthetic_vector(name):
-    from bench.inference import upscale
-    from bench.metrics import scores
+    from bench.core.inference import upscale
+    from bench.core.metrics import scores
     from bench.models import load_arm
 
     rgb = synthetic_lr().astype(np.float64)
@@ -64,9 +64,9 @@ ROUTED = {
 
 @pytest.mark.parametrize("name", sorted(ROUTED))
 def test_released_supernets_routed_by_eta_reproduce_the_synthetic_vector(name):
-    from bench.arm import eta
-    from bench.inference import upscale
-    from bench.metrics import scores
+    from bench.arm.routing import eta
+    from bench.core.inference import upscale
+    from bench.core.metrics import scores
     from bench.models import load_arm
 
     rgb = synthetic_lr().astype(np.float64)
@@ -85,8 +85,8 @@ def test_released_supernets_routed_by_eta_reproduce_the_synthetic_vector(name):
 
 @pytest.mark.parametrize("name", sorted(VECTOR))
 def test_released_state_tables_equal_the_embedded_ones(name):
-    from bench.arm import read_table
-    from bench.arm_tables import CENTRES, RELEASED
+    from bench.arm.routing import read_table
+    from bench.arm.tables import CENTRES, RELEASED
 
     table, centres, costs = read_table(Path(CKPT) / f"arm-{name}.state")
     np.testing.assert_allclose(table, RELEASED[name], atol=5e-7)

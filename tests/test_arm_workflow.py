@@ -8,10 +8,10 @@ import pytest
 import torch
 from conftest import tiny_profile_dict
 
-from bench import arm as routing
-from bench.arm_tables import ARM_WIDTHS, CARN_COSTS, FSRCNN_COSTS
+from bench.arm import routing
+from bench.arm.tables import ARM_WIDTHS, CARN_COSTS, FSRCNN_COSTS
 from bench.config import ConfigError
-from bench.dag import Plan
+from bench.plan.dag import Plan
 from bench.models import fresh_arm, load_arm
 from bench.profile import load_profile
 from bench.report.arm import arm_table
@@ -172,7 +172,7 @@ def test_report_puts_arm_beside_table1_and_on_fig2(tmp_path):
 
 
 def test_latency_rows_of_arm():
-    from bench.perf import benchmark
+    from bench.analysis.perf import benchmark
     from bench.models import build
 
     torch.manual_seed(0)

@@ -74,7 +74,7 @@ def test_evaluate_refuses_a_model_at_another_scale_before_loading_it(x4_set, tmp
 
 def test_a_hand_made_test_set_is_checked_by_its_image_sizes(tmp_path):
     """No recorded scale (pairs.csv written by hand): the HR/LR sizes alone decide."""
-    from bench.evaluate import testset_pairs
+    from bench.analysis.evaluate import testset_pairs
 
     t = tmp_path / "t"
     _write(t / "hr.png", 128, 128)
@@ -111,7 +111,7 @@ def test_prepare_command_with_a_name_clash_exits_with_one_line(tmp_path, capsys)
 
 
 def test_duplicate_names_in_pairs_csv_are_refused(x4_set, tmp_path, capsys):
-    from bench.evaluate import testset_pairs
+    from bench.analysis.evaluate import testset_pairs
 
     _, testset = x4_set
     pairs = pd.read_csv(testset / "pairs.csv")
@@ -127,7 +127,7 @@ def test_duplicate_names_in_pairs_csv_are_refused(x4_set, tmp_path, capsys):
 # ---- BAD 3: a copied test-set folder reads its own files -------------------------------------------------------
 
 def test_a_copied_test_set_is_evaluated_from_its_own_files(x4_set, capsys):
-    from bench.evaluate import evaluate_bicubic
+    from bench.analysis.evaluate import evaluate_bicubic
 
     data, testset = x4_set
     copy = data / "test" / "t2"
@@ -150,7 +150,7 @@ def test_prepared_pairs_are_relative_to_the_test_set_folder(x4_set):
 
 
 def test_an_old_layout_test_set_is_refused_with_the_fix(x4_set):
-    from bench.evaluate import testset_pairs
+    from bench.analysis.evaluate import testset_pairs
 
     _, testset = x4_set
     pairs = pd.read_csv(testset / "pairs.csv")
@@ -204,9 +204,9 @@ def test_an_unwritable_out_is_refused_before_the_work(x4_set, tmp_path, capsys, 
             out = type(tmp_path)("/proc/classsr-bench-test/x.csv")
         else:
             ro.chmod(0o555)
-    import bench.evaluate
+    import bench.analysis.evaluate
 
-    monkeypatch.setattr(bench.evaluate, "bicubic_image", lambda *a, **k: pytest.fail("work done before the check"))
+    monkeypatch.setattr(bench.analysis.evaluate, "bicubic_image", lambda *a, **k: pytest.fail("work done before the check"))
     assert main(["evaluate", "--arch", "bicubic", "--testset", str(testset), "--out", str(out)]) != 0
     line = _one_error_line(capsys)
     assert "--out" in line and cause in line, line

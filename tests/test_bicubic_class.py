@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench import flops
+from bench.core import flops
 from bench.config import ConfigError
-from bench.dag import Plan
+from bench.plan.dag import Plan
 from bench.models import build, load_official
 from bench.models.common import CheckpointError
 from bench.models.official import export_official

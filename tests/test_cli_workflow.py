@@ -79,9 +79,9 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     import yaml
 
     from bench.data.sources import embedded
-    from bench.images import write_image
+    from bench.core.images import write_image
     from bench.models import build, export_official, fresh_arm
-    from bench.resize import bicubic_degrade
+    from bench.core.resize import bicubic_degrade
 
     model = build("classsr_fsrcnn", widths=[8, 12, 16])
     with torch.no_grad():  # a classifier that sends every patch to the hard class

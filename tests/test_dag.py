@@ -1,4 +1,4 @@
-"""The job plan (bench.dag) and the Snakemake DAG: shared runs, ablation variants, dry runs of every profile."""
+"""The job plan (bench.plan.dag) and the Snakemake DAG: shared runs, ablation variants, dry runs of every profile."""
 from __future__ import annotations
 
 import re
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.captions import scale_note
-from bench.dag import Plan
+from bench.plan.captions import scale_note
+from bench.plan.dag import Plan
 from bench.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]

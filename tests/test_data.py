@@ -14,7 +14,7 @@ from bench.data.manifest import check_manifest, patch_counts
 from bench.data.prepare import crop_starts, prepare
 from bench.data.subimages import BatchOrder, SubImages, augment
 from bench.profile import load_profile
-from bench.resize import imresize
+from bench.core.resize import imresize
 
 
 def test_crop_starts_follow_the_authors_rule():

@@ -7,11 +7,11 @@ import pytest
 import torch
 from conftest import assert_same_8bit, tiny_kwargs
 
-from bench import flops
-from bench.evaluate import evaluate
-from bench.inference import upscale
+from bench.core import flops
+from bench.analysis.evaluate import evaluate
+from bench.core.inference import upscale
 from bench.models import build
-from bench.tiling import Stitcher, extract, make_grid
+from bench.core.tiling import Stitcher, extract, make_grid
 
 
 def per_patch_reference(model, lr):
@@ -93,7 +93,7 @@ def test_evaluation_rows(prepared, tmp_path):
 
 
 def _lr_sizes(testset):
-    from bench.images import read_image
+    from bench.core.images import read_image
 
     pairs = pd.read_csv(testset / "pairs.csv")
     return [read_image(testset / lr).shape[:2] for lr in pairs["lr"]]

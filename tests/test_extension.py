@@ -75,7 +75,7 @@ def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
 
 
 def _plan(*ablations):
-    from bench.dag import Plan
+    from bench.plan.dag import Plan
     from bench.profile import load_profile
 
     return Plan(load_profile(ROOT / "configs" / "default.yaml", {"ablations": list(ablations)}))
@@ -124,13 +124,13 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
     """Registered once, a metric is computed per image, averaged per test set, and required of the reference."""
     import numpy as np
 
-    from bench import metrics
-    from bench.compare import compare
+    from bench.core import metrics
+    from bench.analysis.compare import compare
     from bench.data.sources import embedded
-    from bench.evaluate import bicubic_image, evaluate
+    from bench.analysis.evaluate import bicubic_image, evaluate
     from bench.models import build
     from bench.report.tables import dataset_rows
-    from bench.resize import bicubic_degrade
+    from bench.core.resize import bicubic_degrade
 
     monkeypatch.setitem(metrics.METRICS, "mae_255", metrics.Metric(
         "mae_255", "0-255", lambda sr, hr, c: float(np.abs(sr - hr)[c:-c, c:-c].mean()), tolerance=0.1,
@@ -179,7 +179,7 @@ def tiny_classifier(*, num_classes: int = 3) -> TinyClassifier:
 
 def test_a_new_classifier_is_one_file_and_a_config_line(tmp_path, monkeypatch, prepared):
     """Trained as the Class-Module of ClassSR-FSRCNN by one profile line, saved, and loaded for evaluation."""
-    from bench.dag import Plan
+    from bench.plan.dag import Plan
     from bench.models import REGISTRY, import_plugins, load_official
     from bench.profile import load_profile
     from bench.train.run import resolve
@@ -208,7 +208,7 @@ def test_a_new_classifier_is_one_file_and_a_config_line(tmp_path, monkeypatch, p
 
 def test_main_variants_keep_plain_branch_tags_when_backbones_share_widths():
     """Branch folders are per backbone: two backbones with equal widths both keep the plain tag."""
-    from bench.dag import Plan
+    from bench.plan.dag import Plan
     from bench.profile import load_profile
 
     plan = Plan(load_profile(ROOT / "configs" / "ci.yaml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench import flops
+from bench.core import flops
 from bench.backbones import spec
 from bench.models import PAPER_WIDTHS, build
 

@@ -12,9 +12,9 @@ from skimage import io
 
 from bench.data.prepare import prepare
 from bench.data.subimages import SubImages
-from bench.images import ImageError, read_image, to_image, to_tensor, write_image
+from bench.core.images import ImageError, read_image, to_image, to_tensor, write_image
 from bench.profile import load_profile
-from bench.resize import bicubic_degrade
+from bench.core.resize import bicubic_degrade
 
 
 def test_uint8_and_uint16_scaling():

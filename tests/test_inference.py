@@ -12,12 +12,12 @@ import torch
 from conftest import SR_MODELS, assert_same_8bit, tiny_kwargs
 from test_evaluate import per_patch_reference
 
-from bench import flops
-from bench.inference import prepare, upscale
+from bench.core import flops
+from bench.core.inference import prepare, upscale
 from bench.models import ClassSR, build
 from bench.models.subpixel import SubPixelDeconv
-from bench.perf import forced_route
-from bench.tiling import make_grid
+from bench.analysis.perf import forced_route
+from bench.core.tiling import make_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,9 +88,9 @@ def test_streaming_runs_full_batches_of_one_class():
 
 _MEMORY_PROBE = """
 import json, sys, torch
-from bench.inference import prepare, upscale
+from bench.core.inference import prepare, upscale
 from bench.models import build
-from bench.perf import peak_memory_mb, reset_peak_memory
+from bench.analysis.perf import peak_memory_mb, reset_peak_memory
 torch.manual_seed(0)
 model = prepare(build("classsr_carn", widths=[4, 8, 12]))
 upscale(model, torch.rand(3, 64, 64), batch_size=16)  # warm-up: allocator, oneDNN primitives

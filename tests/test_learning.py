@@ -14,10 +14,10 @@ from skimage import data, io
 
 from bench.data.prepare import prepare
 from bench.data.subimages import SubImages
-from bench.metrics import psnr
+from bench.core.metrics import psnr
 from bench.models import BACKBONES, build, export_official, load_official
 from bench.profile import load_profile
-from bench.resize import bicubic_degrade, imresize
+from bench.core.resize import bicubic_degrade, imresize
 from bench.train.run import RunConfig
 from bench.train.schedule import CosineRestart
 from bench.train.trainer import build_model, losses, train

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from bench.metrics import psnr, rgb_to_y, ssim
+from bench.core.metrics import psnr, rgb_to_y, ssim
 
 
 def matlab_ssim(a: np.ndarray, b: np.ndarray) -> float:

@@ -6,9 +6,9 @@ import pytest
 import torch
 from conftest import assert_same_8bit, tiny_kwargs
 
-from bench.inference import upscale
+from bench.core.inference import upscale
 from bench.models import build
-from bench.perf import add_ratios, benchmark, forced_route, per_patch
+from bench.analysis.perf import add_ratios, benchmark, forced_route, per_patch
 
 
 def test_forced_mixes():
@@ -43,7 +43,7 @@ def test_benchmark_rows_and_ratios():
 
 
 def test_batch_size_is_measured_once_and_auto_matches_fixed():
-    from bench.inference import CANDIDATES, tune_batch_size
+    from bench.core.inference import CANDIDATES, tune_batch_size
 
     net = build("fsrcnn", width=12).eval()
     calls = []

@@ -9,7 +9,7 @@ import torch
 
 from bench.cli import main
 from bench.config import ConfigError
-from bench.dag import Plan
+from bench.plan.dag import Plan
 from bench.models import build, fresh_arm, load_official
 from bench.profile import load_profile
 from bench.train.losses import oracle_labels, oracle_loss

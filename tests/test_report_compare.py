@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.compare import compare, summary
+from bench.analysis.compare import compare, summary
 from bench.report import tables
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.resize import bicubic_degrade, contributions, imresize, mod_crop
+from bench.core.resize import bicubic_degrade, contributions, imresize, mod_crop
 
 
 def torch_reference(img: np.ndarray, factor: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import one_image_testset
 
-from bench.routing_curves import POLICIES, curves, efficiency, pareto
+from bench.analysis.routing_curves import POLICIES, curves, efficiency, pareto
 
 COSTS = pd.DataFrame({"part": ["branch0", "branch1", "branch2", "bicubic", "classifier"],
                       "flops_paper": [100.0, 200.0, 400.0, 0.0, 10.0], "macs": [50.0, 100.0, 200.0, 0.0, 5.0]})
@@ -102,12 +102,12 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
     import torch
 
     from bench.data.sources import embedded
-    from bench.evaluate import bicubic_image, evaluate
-    from bench.images import to_tensor
-    from bench.inference import upscale
+    from bench.analysis.evaluate import bicubic_image, evaluate
+    from bench.core.images import to_tensor
+    from bench.core.inference import upscale
     from bench.models import build
-    from bench.resize import bicubic_degrade
-    from bench.routing import branch_costs, patch_cache
+    from bench.core.resize import bicubic_degrade
+    from bench.analysis.routing import branch_costs, patch_cache
 
     torch.manual_seed(0)
     hr, lr = bicubic_degrade(embedded("test")[1].load()[:200, :264], 4)

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.images import to_image
-from bench.metrics import psnr
-from bench.split import PAPER_THRESHOLDS, assign, patch_psnr, split, thresholds_for
+from bench.core.images import to_image
+from bench.core.metrics import psnr
+from bench.train.split import PAPER_THRESHOLDS, assign, patch_psnr, split, thresholds_for
 
 
 def test_patch_psnr_equals_the_metric_on_8bit_images():

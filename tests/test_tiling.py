@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.tiling import Stitcher, extract, make_grid, split, stitch
+from bench.core.tiling import Stitcher, extract, make_grid, split, stitch
 
 
 def authors_combine(patches: torch.Tensor, rows: int, cols: int, scale=4, patch=32, step=28) -> torch.Tensor:

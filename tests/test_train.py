@@ -8,9 +8,9 @@ import yaml
 from conftest import tiny_profile_dict
 
 from bench.cli import main
-from bench.dag import Plan
+from bench.plan.dag import Plan
 from bench.models import load_official
-from bench.pipeline import run_all
+from bench.train.pipeline import run_all
 from bench.profile import load_profile
 from bench.train import trainer
 from bench.train.run import RunConfig, resolve
@@ -129,7 +129,7 @@ def test_snapshots_give_a_learning_curve_against_bicubic(prepared, tmp_path):
     import dataclasses
 
     from bench.commands.curve import checkpoints
-    from bench.evaluate import evaluate_bicubic
+    from bench.analysis.evaluate import evaluate_bicubic
     from bench.report.tables import learning_curve
 
     raw, data = prepared
@@ -164,7 +164,7 @@ def test_patch_anatomy_of_a_trained_classsr(chain, tmp_path):
     """bench patches: the split's thresholds re-derived from classes.csv reproduce its classes; one row per patch of
     the test set with every branch's PSNR, and the classifier's class equals what evaluation routes."""
     from bench.commands.patches import split_thresholds
-    from bench.split import assign
+    from bench.train.split import assign
 
     raw, data, runs, out = chain
     table = pd.read_csv(runs / "split_m3" / "classes.csv")
@@ -177,7 +177,7 @@ def test_patch_anatomy_of_a_trained_classsr(chain, tmp_path):
                  "--out", str(csv)]) == 0
     df = pd.read_csv(csv)
     assert {"ref_class", "class", "psnr_branch0_db", "psnr_branch2_db", "psnr_original_db"} <= set(df.columns)
-    from bench.evaluate import evaluate
+    from bench.analysis.evaluate import evaluate
 
     model = load_official("classsr_fsrcnn", out["fsrcnn/classsr/classsr"])
     routing = tmp_path / "routing.csv"

@@ -9,7 +9,7 @@ import argparse
 
 import torch
 
-from ..arm_tables import ARM_WIDTHS
+from ..arm.tables import ARM_WIDTHS
 from ..models import export_official, load_arm
 from ..provenance import write_atomic
 

@@ -12,11 +12,11 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from .. import arm as routing
-from ..arm_tables import ARM_WIDTHS
+from ..arm import routing as routing
+from ..arm.tables import ARM_WIDTHS
 from ..device import pick_device
 from ..data.subimages import SubImages
-from ..layout import train_index
+from ..plan.layout import train_index
 from ..models import load_arm
 from ..provenance import write_atomic
 from .common import limit_threads

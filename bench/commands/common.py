@@ -63,7 +63,7 @@ def profile_from(args: argparse.Namespace) -> Profile:
 
 def plan_from(args: argparse.Namespace):
     """The job plan of the profile, with the data/runs folders of the command line."""
-    from ..dag import Plan  # imported here: it pulls in torch, which the report verb must not
+    from ..plan.dag import Plan  # imported here: it pulls in torch, which the report verb must not
 
     return Plan(profile_from(args), args.root, data_dir=args.data, runs_dir=args.runs)
 

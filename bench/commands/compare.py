@@ -1,13 +1,13 @@
 """Compare result CSVs (a file, or a folder mirrored by the reference folder) with reference CSVs.
 
 Exits 1 and names every drifted value (column, row keys, reference → current, tolerance); tolerances are in
-bench/compare.py: FLOPs exact, PSNR ± 0.05 dB, SSIM ± 0.002, class fractions ± 0.02.
+bench/analysis/compare.py: FLOPs exact, PSNR ± 0.05 dB, SSIM ± 0.002, class fractions ± 0.02.
 """
 from __future__ import annotations
 
 import argparse
 
-from ..compare import compare, summary, update
+from ..analysis.compare import compare, summary, update
 
 #: The CSVs of a profile's results folder that make its regression reference.
 REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv", "tables/routing_curves.csv",

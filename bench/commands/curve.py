@@ -20,8 +20,8 @@ import pandas as pd
 import torch
 
 from ..data.subimages import SubImages
-from ..evaluate import evaluate
-from ..layout import train_index
+from ..analysis.evaluate import evaluate
+from ..plan.layout import train_index
 from ..models import ClassSR, load_official
 from ..provenance import write_atomic
 from ..train.run import RunConfig

@@ -14,7 +14,7 @@ import argparse
 
 import torch
 
-from ..evaluate import BICUBIC, evaluate, evaluate_bicubic
+from ..analysis.evaluate import BICUBIC, evaluate, evaluate_bicubic
 from ..models import load_official
 from ..profile import ArmConfig
 from ..provenance import write_atomic
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate_arm(args: argparse.Namespace):
     """ARM's η sweep (Chen et al., ECCV 2022) under this suite's protocol: one row per (knob, image)."""
-    from ..arm_tables import parse_knob
-    from ..evaluate_arm import evaluate_arm
+    from ..arm.tables import parse_knob
+    from ..arm.evaluate import evaluate_arm
     from ..models import load_arm
 
     if not args.model:

@@ -9,7 +9,7 @@ import argparse
 
 import pandas as pd
 
-from .. import flops
+from ..core import flops
 from ..backbones import spec, specs
 from ..models import build
 from ..provenance import provenance, write_atomic

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..evaluate import testset_pairs
-from ..images import read_image, to_tensor
+from ..analysis.evaluate import testset_pairs
+from ..core.images import read_image, to_tensor
 from ..models import load_official
 from ..provenance import write_atomic
-from ..split import assign, patch_psnr
-from ..tiling import extract, make_grid
+from ..train.split import assign, patch_psnr
+from ..core.tiling import extract, make_grid
 from .common import limit_threads
 
 

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..images import read_image, to_tensor
+from ..core.images import read_image, to_tensor
 from ..backbones import spec, specs
-from ..arm_tables import ARM_WIDTHS, RELEASED, parse_knob
+from ..arm.tables import ARM_WIDTHS, RELEASED, parse_knob
 from ..models import build, fresh_arm
 from ..profile import PerfConfig
-from ..perf import add_ratios, benchmark, environment
+from ..analysis.perf import add_ratios, benchmark, environment
 from ..provenance import provenance, write_atomic
 from ..device import pick_device
 from .common import limit_threads

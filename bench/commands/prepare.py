@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..data.manifest import check_manifest, patch_counts
 from ..data.prepare import prepare
-from ..layout import DATA_SUMMARY, MANIFEST
+from ..plan.layout import DATA_SUMMARY, MANIFEST
 from .common import add_profile_arguments, plan_from
 
 

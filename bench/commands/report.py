@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import routing_curves
+from ..analysis import routing_curves
 from ..report import arm as report_arm
 from ..report import figures, routing_figures, stage2, tables
 
@@ -49,7 +49,7 @@ LEARNING_CAPTION = (
 
 
 ROUTING_CAPTION = (
-    "Routing analysis of each trained ClassSR model from one per-patch pass over the test set (bench.routing): "
+    "Routing analysis of each trained ClassSR model from one per-patch pass over the test set (bench.analysis.routing): "
     "PSNR from the patch-decomposed image error (each HR pixel counted once, overlaps split at their middle; the "
     "evaluated, overlap-averaged PSNR of the trained routing is in classifier_efficiency.csv; psnr_pooled_db: one "
     "MSE over all patches), FLOPs per 32×32 LR "

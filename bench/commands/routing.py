@@ -1,4 +1,4 @@
-"""Per-patch routing cache of one ClassSR model on one test set (``bench.routing``): logits, every branch's and
+"""Per-patch routing cache of one ClassSR model on one test set (``bench.analysis.routing``): logits, every branch's and
 bicubic's error on every patch, and the parts' costs — what ``report`` derives the routing curves from.
 
 Writes --out (one row per patch) and --costs (FLOPs and MACs per 32×32 patch of each branch, bicubic, the
@@ -11,7 +11,7 @@ import argparse
 from ..device import pick_device
 from ..models import load_official
 from ..provenance import write_atomic
-from ..routing import branch_costs, patch_cache
+from ..analysis.routing import branch_costs, patch_cache
 from .common import add_engine_arguments, limit_threads
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..pipeline import class_split
+from ..train.pipeline import class_split
 from .common import add_profile_arguments, limit_threads, plan_from
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import to_dict
-from ..captions import scale_note
+from ..plan.captions import scale_note
 from ..provenance import provenance, write_atomic
 from .common import add_profile_arguments, plan_from
 

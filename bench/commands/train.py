@@ -2,7 +2,7 @@
 
 Whole chain: reference MSRResNet → class split(s) → per backbone and variant: branches on class data, the "-O"
 baseline, ClassSR with frozen branches, joint fine-tuning if train.joint. Completed runs are skipped, interrupted
-ones resumed. --run-json is what the Snakemake rules call (the job's RunConfig, resolved by bench.dag).
+ones resumed. --run-json is what the Snakemake rules call (the job's RunConfig, resolved by bench.plan.dag).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from ..config import from_dict
-from ..dag import MAIN
-from ..pipeline import run_all
+from ..plan.dag import MAIN
+from ..train.pipeline import run_all
 from ..profile import STAGES
 from ..train.run import RunConfig
 from ..train.trainer import train

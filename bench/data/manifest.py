@@ -5,7 +5,7 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
-from ..layout import MANIFEST
+from ..plan.layout import MANIFEST
 from .testset import PAIRS, image_size, read_pairs
 #: LR sub-images at 32/28 of the authors' processed test sets (ARM test logs; spec §7).
 KNOWN_PATCH_COUNTS = {"test2k": 12_320, "test4k": 51_040, "test8k": 296_412}
@@ -53,7 +53,7 @@ def check_manifest(root: Path) -> list[str]:
 def patch_counts(root: Path, *, patch: int = 32, step: int = 28) -> pd.DataFrame:
     """LR patches per test set on the authors' grid, next to the published counts where known; a test set that
     cannot be read (empty, two images with one name, a missing file) is a row with ``ok`` False and its problem."""
-    from ..tiling import make_grid  # here: the rest of this module (used by planning) needs no torch
+    from ..core.tiling import make_grid  # here: the rest of this module (used by planning) needs no torch
 
     rows = []
     for pairs in sorted(root.glob(f"test/*/{PAIRS}")):

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..config import to_dict
-from ..images import write_image
+from ..core.images import write_image
 from ..lock import folder_lock
 from ..profile import DataConfig, TestSetConfig
 from ..provenance import follow_umask
-from ..resize import bicubic_degrade, imresize
+from ..core.resize import bicubic_degrade, imresize
 from . import sources
-from ..layout import DATA_SUMMARY, MANIFEST, testset_dir, train_index
+from ..plan.layout import DATA_SUMMARY, MANIFEST, testset_dir, train_index
 from .manifest import SOURCES, changed_sources, source_rows, write_manifest
 from .testset import write_testset
 

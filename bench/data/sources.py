@@ -8,7 +8,7 @@
   networks trained on it carried its red cast onto the test photographs (rocket's sky: mean error R +15, B −7
   of 255), which put every demo network below bicubic.
 * ``folder``: every PNG/JPEG/TIFF in a folder (sorted by name), 8- or 16-bit; gray/RGBA converted as in
-  ``bench.images``.
+  ``bench.core.images``.
 * ``div2k``: ``<root>/DIV2K_train_HR/0001.png … 0800.png`` (train) and ``<root>/DIV2K_valid_HR/0801.png … 0900.png``.
 * ``div8k``: ``<root>/<index>.png`` for the DIV8K indices asked for (ClassSR's tests use 1201–1500).
 * ``processed``: the authors' processed test folders (``<root>/HR/X4``, ``<root>/LR/X4``), used as they are.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..images import read_image, to_rgb_array
+from ..core.images import read_image, to_rgb_array
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 EMBEDDED_SPLIT = {

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..images import to_unit
+from ..core.images import to_unit
 
 
 class SubImages:

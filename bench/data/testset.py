@@ -75,7 +75,7 @@ def image_size(path: Path) -> tuple[int, int]:
         with Image.open(path) as im:
             return im.size
     except Exception:
-        from ..images import read_image
+        from ..core.images import read_image
 
         h, w = read_image(path).shape[:2]
         return w, h

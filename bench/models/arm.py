@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import arm as routing
-from ..arm_tables import ARM_FLAVOUR, ARM_WIDTHS, CENTRES, RELEASED
+from ..arm import routing
+from ..arm.tables import ARM_FLAVOUR, ARM_WIDTHS, CENTRES, RELEASED
 
 from .bicubic import BicubicBranch as BicubicPath  # ARM's path 0
 from .common import CheckpointError, check_classes
@@ -33,7 +33,7 @@ class ArmSupernet(nn.Module):
     over the paths [bicubic, w1, w2, w3] (``branches``, ``route``) from its lookup table ``lut`` (paths × bins, dB;
     the released table of the backbone by default, where ARM released one)."""
 
-    #: A routed model: one pass's cost is its routing's (bench.flops counts its paths, never the whole)
+    #: A routed model: one pass's cost is its routing's (bench.core.flops counts its paths, never the whole)
     routed = True
 
     def __init__(self, *, backbone: str, state: dict, scale: int = 4, lut=None, centres=None):
@@ -68,7 +68,7 @@ class ArmSupernet(nn.Module):
         """FLOPs per 32×32 patch of each path (bicubic 0); η in FLOPs is weighed against these (arm.md §3). "paper":
         ARM's cost list exactly (the paper convention plus ARM's +1 per PReLU weight); "macs": true MACs."""
         if convention not in self._costs:
-            from .. import flops  # at call time: counting needs the backbones registered (this package)
+            from ..core import flops  # at call time: counting needs the backbones registered (this package)
             # from fresh sub-nets, not the cached inference paths: the costs do not depend on the weights
             self._costs[convention] = [0.0] + [float(flops.count(net, 32, convention)) + _arm_extra(net, convention)
                                                for net in map(self.subnet, self.widths)]

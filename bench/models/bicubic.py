@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..arm import bicubic_path
+from ..arm.routing import bicubic_path
 from .common import check_scale
 
 

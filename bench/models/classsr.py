@@ -38,7 +38,7 @@ class Routed:
 
 
 class ClassSR(nn.Module):
-    #: A routed model: one pass's cost is its routing's (bench.flops counts its paths, never the whole)
+    #: A routed model: one pass's cost is its routing's (bench.core.flops counts its paths, never the whole)
     routed = True
 
     def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, classifier: str = "classifier",

@@ -85,7 +85,7 @@ def check_rgb_batch(x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"expected an RGB batch of shape (N, 3, h, w), got {shape}; convert gray/RGBA "
-                         "images with bench.images.to_tensor first")
+                         "images with bench.core.images.to_tensor first")
     if not x.is_floating_point():
         raise TypeError(f"expected a float tensor in [0, 1], got dtype {x.dtype}")
 

@@ -12,16 +12,8 @@ import torch
 from torch import nn
 
 from ..backbones import BackboneSpec
-from .common import (
-    MeanShift,
-    check_rgb_batch,
-    check_scale,
-    check_width,
-    count_indices,
-    infer_scale,
-    init_scaled_kaiming,
-    shape_of,
-)
+from .common import (MeanShift, check_rgb_batch, check_scale, check_width, count_indices, infer_scale,
+                     init_scaled_kaiming, shape_of)
 from .registry import register
 
 SPEC = BackboneSpec(

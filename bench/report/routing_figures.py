@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..routing_curves import pareto  # noqa: E402
+from ..analysis.routing_curves import pareto  # noqa: E402
 from .figures import _captioned  # noqa: E402
 
 LINES = {"oracle": ("k", "-", "oracle (least total error)"), "oracle_bicubic": ("0.5", "--", "oracle + bicubic path"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..metrics import METRICS
+from ..core.metrics import METRICS
 
 KEYS = ["backbone", "testset", "model"]
 #: Backbone, model and variant id of the zero-FLOPs MATLAB-bicubic reference rows.

@@ -38,7 +38,7 @@ def patch_sse(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
 
 def oracle_labels(branch_sr: list[torch.Tensor], hr: torch.Tensor, costs: torch.Tensor, lam: float) -> torch.Tensor:
     """Per sample the branch minimising SSE + λ·FLOPs (SSE on the 0–255 scale summed over the HR patch, FLOPs of
-    the paper convention per LR patch): the routing curves' oracle (bench.routing_curves, same λ units) applied to
+    the paper convention per LR patch): the routing curves' oracle (bench.analysis.routing_curves, same λ units) applied to
     training sub-images, as labels for the Class-Module. Not in the paper: an ablation of issue 22. Outputs are
     clamped to [0, 1] as evaluation clamps them (and as the cached oracle, bench.train.oracle, scores them)."""
     sse = torch.stack([patch_sse(sr.detach(), hr) for sr in branch_sr], dim=1)

@@ -15,7 +15,7 @@ import yaml
 
 from ..config import from_dict, read_yaml, to_dict
 from ..backbones import spec
-from ..arm_tables import ARM_FLAVOUR, ARM_WIDTHS
+from ..arm.tables import ARM_FLAVOUR, ARM_WIDTHS
 from ..profile import STAGES, BackboneConfig, Profile
 from .recipes import paper_recipe
 from .schedule import CosineRestart

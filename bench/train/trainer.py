@@ -28,10 +28,10 @@ from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ArmSupernet, ClassSR, build, export_official, fresh_arm, load_arm, load_official
 from ..models.common import MeanShift, load_torch_file
 from ..device import pick_device
-from ..layout import train_index
+from ..plan.layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
-from .. import flops
+from ..core import flops
 from . import calibrate, oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig

@@ -1,4 +1,4 @@
-# Helpers of the rules: every path, parameter and job configuration comes from bench.dag (tested Python), so the
+# Helpers of the rules: every path, parameter and job configuration comes from bench.plan.dag (tested Python), so the
 # rules stay declarative. The profile is validated here, at the boundary, by the JSON schema and bench.profile.
 import json
 import shlex
@@ -8,7 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from bench.dag import Plan, run_json
+from bench.plan.dag import Plan, run_json
 from bench.data.prepare import check_prepared, check_sources
 from bench.profile import workflow_profile
 
@@ -23,7 +23,7 @@ for _backbone, _model in PLAN.variants:  # and so do missing official checkpoint
     PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
 for _backbone in PLAN.profile.arm.backbones:  # and missing ARM checkpoints or tables (arm.folder)
     PLAN.arm_model(_backbone), PLAN.arm_table(_backbone)
-LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/layout.py
+LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/plan/layout.py
 PY = sys.executable
 # Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
 # oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
@@ -46,7 +46,7 @@ wildcard_constraints:
 
 
 def out(name, **fixed):
-    """Output pattern of ``name`` (bench.layout), job wildcards left as {wildcards}."""
+    """Output pattern of ``name`` (bench.plan.layout), job wildcards left as {wildcards}."""
     return LAYOUT.pattern(name, **fixed)
 
 

@@ -1,4 +1,4 @@
-# Every training job is one `python -m bench train` of a resolved run (bench.dag); the four stages of a backbone
+# Every training job is one `python -m bench train` of a resolved run (bench.plan.dag); the four stages of a backbone
 # differ only in their output, inputs and run configuration.
 
 

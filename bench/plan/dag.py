@@ -2,7 +2,7 @@
 
 The workflow's rules only ask this module (through ``workflow/rules/common.smk``) for paths and job
 configurations, so the DAG's logic is plain, tested Python; the paths themselves are spelled once, in
-``bench.layout``. Nothing here imports torch.
+``bench.plan.layout``. Nothing here imports torch.
 
 A *variant* is the main ClassSR setting of a backbone or one of ``ablations``; it transforms the profile
 (widths and so M, loss weights, joint fine-tuning, branch data, any train.* override) and shares every run it
@@ -15,11 +15,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from .backbones import spec
-from .config import ConfigError, from_dict, merge, nested, to_dict
+from ..backbones import spec
+from ..config import ConfigError, from_dict, merge, nested, to_dict
 from .layout import Layout
-from .profile import AblationConfig, Profile, SplitConfig
-from .train.run import RunConfig, resolve
+from ..profile import AblationConfig, Profile, SplitConfig
+from ..train.run import RunConfig, resolve
 
 MAIN = "classsr"
 
@@ -121,7 +121,7 @@ class Plan:
         """The class table the branch runs of ``tag`` train on."""
         return self.classes(len(self._by_tag(backbone, tag).widths))
 
-    # ---- paths (patterns in bench.layout)
+    # ---- paths (patterns in bench.plan.layout)
     def reference_model(self) -> Path:
         if self.profile.split.reference_checkpoint:
             return Path(self.profile.split.reference_checkpoint)

@@ -1,7 +1,7 @@
 """Regression check of result CSVs against committed references, with explicit per-column tolerances.
 
 Rows are matched on their key columns; every reference column with a tolerance must agree. Timing and
-provenance columns are not compared. Tolerances (absolute): each quality metric's own (``bench.metrics.METRICS``:
+provenance columns are not compared. Tolerances (absolute): each quality metric's own (``bench.core.metrics.METRICS``:
 PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns ± 0.05 dB, class
 fractions ± 0.02, class counts ± 2 % of the image's patches. A registered metric that the current results have
 and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped.
@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .metrics import METRICS
+from ..core.metrics import METRICS
 
 KEY_COLUMNS = ("backbone", "testset", "model", "variant", "image", "width", "role", "policy", "step", "method",
                "source", "knob", "iteration")

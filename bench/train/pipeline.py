@@ -1,6 +1,6 @@
 """The paper's training chain for a profile, run in order in one process; completed runs are skipped.
 
-Paths and job configurations come from ``bench.dag.Plan``, so this chain and the Snakemake DAG (which runs the
+Paths and job configurations come from ``bench.plan.dag.Plan``, so this chain and the Snakemake DAG (which runs the
 same jobs separately) share one layout and each other's completed runs.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import split
-from .dag import Plan, Variant
-from .data.subimages import SubImages
-from .device import pick_device
-from .layout import train_index
-from .models import load_official
-from .profile import Profile
-from .train.trainer import train
+from ..plan.dag import Plan, Variant
+from ..data.subimages import SubImages
+from ..device import pick_device
+from ..plan.layout import train_index
+from ..models import load_official
+from ..profile import Profile
+from .trainer import train
 
 
 def class_split(profile: Profile, data_dir: Path, reference: Path, out: Path) -> pd.DataFrame:

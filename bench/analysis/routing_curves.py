@@ -1,4 +1,4 @@
-"""Routing policies of one trained ClassSR model, derived from its per-patch cache (``bench.routing``) — no SR pass
+"""Routing policies of one trained ClassSR model, derived from its per-patch cache (``bench.analysis.routing``) — no SR pass
 per knob value, no torch. Beyond the paper (Kong et al., CVPR 2021, which reports one operating point):
 
 * ``classifier``: the trained routing (argmax of the logits); ``classifier_bias``: any-time ClassSR, logits

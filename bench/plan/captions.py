@@ -2,8 +2,8 @@
 or a trained run with what it changes from the paper's recipe (Kong et al., CVPR 2021; spec §3.2). No torch."""
 from __future__ import annotations
 
-from .backbones import spec
-from .profile import Profile
+from ..backbones import spec
+from ..profile import Profile
 
 
 def _num(value) -> str:
@@ -13,7 +13,7 @@ def _num(value) -> str:
 def scale_note(profile: Profile) -> str:
     """What this profile is, for every table caption: the authors' released checkpoints evaluated as published,
     or a trained run with what it changes from the paper's recipe ("" at paper scale)."""
-    from .train.recipes import paper_recipe
+    from ..train.recipes import paper_recipe
 
     if profile.official.folder:  # nothing is trained: the recipe's reductions do not apply
         return ("the authors' released checkpoints, evaluated as published (no training in this run; "

@@ -18,9 +18,9 @@ import time
 import torch
 from torch import nn
 
-from .models import ClassSR
-from .models.arm import ArmSupernet
-from .models.subpixel import SubPixelDeconv
+from ..models import ClassSR
+from ..models.arm import ArmSupernet
+from ..models.subpixel import SubPixelDeconv
 from .tiling import Stitcher, extract, make_grid
 
 DEFAULT_BATCH = 64
@@ -89,7 +89,7 @@ def _check_lr(lr: torch.Tensor) -> None:
     if not isinstance(lr, torch.Tensor) or lr.dim() != 3 or lr.shape[0] != 3 or not lr.is_floating_point():
         shape = tuple(lr.shape) if isinstance(lr, torch.Tensor) else type(lr).__name__
         raise ValueError(f"expected one float RGB LR image (3, H, W) in [0, 1], got {shape}; convert images "
-                         "with bench.images.to_tensor (it turns gray, RGBA and 16-bit images into RGB in [0, 1])")
+                         "with bench.core.images.to_tensor (it turns gray, RGBA and 16-bit images into RGB in [0, 1])")
 
 
 class _Queue:
@@ -136,7 +136,7 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
 
     ARM supernets (``load_arm``) are routed by ARM's rule (arm.md §2): class 0 = the bicubic path, k = the k-th
-    width; ``eta`` is ``"best"``, a forced path (int < 100) or η in FLOPs (``bench.arm.eta(k, costs)``).
+    width; ``eta`` is ``"best"``, a forced path (int < 100) or η in FLOPs (``bench.arm.routing.eta(k, costs)``).
 
     ``with_probs``: also return the classifier's softmax probabilities per patch (n, M), from the same pass that
     routes (None when the classifier did not run).

@@ -137,7 +137,7 @@ def read_table(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(table (paths × bins, dB), bin centres, cost list) from this suite's CSV (``table_frame``, ``*.csv``) or
     from ARM's ``latest.state`` / ``ckpt/arm-*.state`` (key ``hmap``: ``hmap_y_mean_list``, ``hmap_x_list``,
     ``cost_list``), mapped to the CPU."""
-    from .models.common import CheckpointError, load_torch_file
+    from ..models.common import CheckpointError, load_torch_file
 
     if str(path).endswith(".csv"):
         return _read_csv_table(path)

@@ -4,7 +4,7 @@ Modes, all on the same LR image and tiling (32/28, paper grid):
 
 * ``per_patch``: the authors' test loop re-implemented — one 32×32 patch at a time through the classifier and its
   branch (or the original network), with the authors' layout (NCHW) and ops (FSRCNN's transposed conv);
-* ``batched``: ``bench.inference.upscale`` — one streaming pass, each branch on full batches of its own patches;
+* ``batched``: ``bench.core.inference.upscale`` — one streaming pass, each branch on full batches of its own patches;
 * ``whole``: the original network on the full LR image at once (no tiling; a lower bound for the original).
 
 ClassSR runs with its own routing (``real``) and with forced mixes (``simple``: all class 0, ``hard``: all class
@@ -28,9 +28,9 @@ import torch
 from torch import nn
 
 from .evaluate import model_costs, routed_costs
-from .inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
-from .models import ArmSupernet, ClassSR
-from .tiling import Stitcher, extract, make_grid
+from ..core.inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
+from ..models import ArmSupernet, ClassSR
+from ..core.tiling import Stitcher, extract, make_grid
 
 MIXES = {"simple": None, "hard": None, "mix": (0.5, 0.2, 0.3)}
 
@@ -209,7 +209,7 @@ def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=
 
 def arm_case(arm, lr, knob, batch_size, layout, amp) -> tuple:
     """(mix label, timed function, its routing) of ARM at one knob (``evaluate_arm``'s labels)."""
-    from .evaluate_arm import knob_mode
+    from ..arm.evaluate import knob_mode
 
     label, eta = knob_mode(knob, arm.costs())
 

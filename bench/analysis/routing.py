@@ -1,6 +1,6 @@
 """Per-patch cache of a trained ClassSR model: every branch's (and bicubic's) error on every test patch, the
 classifier's logits, the patch's pixel count — one SR pass per (model, test set), from which every routing policy
-of ``bench.routing_curves`` is derived without running a network again (issue: routing analysis beyond the paper).
+of ``bench.analysis.routing_curves`` is derived without running a network again (issue: routing analysis beyond the paper).
 
 Patch-decomposed image error: the 32/28 grid overlaps by 4 LR px; each HR pixel of the covered area is assigned
 to one patch (its *core*: the overlap split at its middle) and the metric's ``scale``-px border is left out, so
@@ -17,9 +17,9 @@ import pandas as pd
 import torch
 
 from .evaluate import bicubic_upscale, model_costs, testset_pairs, to_255
-from .images import read_image, to_tensor
-from .models import ClassSR
-from .tiling import extract, make_grid
+from ..core.images import read_image, to_tensor
+from ..models import ClassSR
+from ..core.tiling import extract, make_grid
 
 
 def _cores(starts: tuple[int, ...], patch: int) -> list[tuple[int, int]]:

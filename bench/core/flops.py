@@ -25,9 +25,9 @@ from ptflops import get_model_complexity_info
 from ptflops.flops_counter import FLOPS_BACKEND
 from torch import nn
 
-from .backbones import spec
-from .models.common import MeanShift
-from .models.subpixel import SubPixelDeconv
+from ..backbones import spec
+from ..models.common import MeanShift
+from ..models.subpixel import SubPixelDeconv
 
 CONVENTIONS = ("paper", "macs")
 

@@ -1,5 +1,5 @@
 """ARM's η sweep under this suite's protocol (Chen et al., ECCV 2022; arm.md §3, §4): one row per (k, image) with
-the metrics, path counts and FLOPs of ``bench.evaluate`` — the same tiling, 8-bit patches, overlap averaging, border
+the metrics, path counts and FLOPs of ``bench.analysis.evaluate`` — the same tiling, 8-bit patches, overlap averaging, border
 crop and metrics as ClassSR's rows, so both methods sit on one PSNR–FLOPs plot.
 
 Each k is ARM's knob (η = k·C_3, FLOPs of the full width); ``"best"`` is ARM's post-training default and the ints
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import arm as routing
-from .evaluate import evaluate_image, routed_costs, testset_pairs
-from .metrics import METRICS
-from .models.arm import ArmSupernet
+from . import routing as routing
+from ..analysis.evaluate import evaluate_image, routed_costs, testset_pairs
+from ..core.metrics import METRICS
+from ..models.arm import ArmSupernet
 
 
 def knob_mode(knob, costs) -> tuple[str, object]:

@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from . import flops
-from .images import read_image, to_image, to_tensor, write_image
-from .inference import prepare, sync, upscale
-from .data.testset import testset_pairs  # checked whole before any work (bench.data.testset)
-from .metrics import METRICS, scores
-from .backbones import spec
-from .models import ClassSR
-from .resize import imresize
-from .report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
-from .tiling import make_grid
+from ..core import flops
+from ..core.images import read_image, to_image, to_tensor, write_image
+from ..core.inference import prepare, sync, upscale
+from ..data.testset import testset_pairs  # checked whole before any work (bench.data.testset)
+from ..core.metrics import METRICS, scores
+from ..backbones import spec
+from ..models import ClassSR
+from ..core.resize import imresize
+from ..report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
+from ..core.tiling import make_grid
 
 
 

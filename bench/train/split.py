@@ -14,16 +14,16 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data.subimages import SubImages
-from .metrics import PSNR_IDENTICAL
-from .provenance import write_atomic
+from ..data.subimages import SubImages
+from ..core.metrics import PSNR_IDENTICAL
+from ..provenance import write_atomic
 
 PAPER_THRESHOLDS = (27.16882, 35.149761)
 
 
 def patch_psnr(sr: torch.Tensor, hr: torch.Tensor, crop: int) -> torch.Tensor:
     """Per-sample RGB PSNR (dB) of SR rounded to 8 bits vs HR, both (n, 3, H, W) in [0, 1]."""
-    # float32 product then rounding, exactly as the authors' tensor2img (and bench.images.to_image)
+    # float32 product then rounding, exactly as the authors' tensor2img (and bench.core.images.to_image)
     sr8 = torch.round(sr.clamp(0, 1).float() * 255).double()
     hr8 = torch.round(hr.float() * 255).double()
     if crop:
