@@ -3,6 +3,7 @@ that dodges a cycle is the cycle still (issue 23)."""
 from __future__ import annotations
 
 import ast
+import re
 import graphlib
 from pathlib import Path
 
@@ -64,3 +65,34 @@ def test_workflow_planning_never_imports_torch():
     code = "import sys, bench.plan.dag, bench.plan.layout, bench.plan.captions; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_generic_code_never_asks_which_method_it_holds():
+    """The engine, evaluation, perf, routing and the trainer use the method interface (``routed``, ``route``,
+    ``router``, ``path_costs``, ``compile_networks``; the stage for training); only the models package itself may
+    test for its classes."""
+    asked = []
+    for path in ROOT.rglob("*.py"):
+        if path.parent.name == "models":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"isinstance\([^)]*\b(ClassSR|ArmSupernet)\b", line):
+                asked.append(f"{path.relative_to(ROOT.parent)}:{n}")
+    assert not asked, f"isinstance on a method type outside bench/models: {asked}"
+
+
+def test_both_methods_implement_the_interface():
+    import torch
+
+    from bench.arm.tables import ARM_WIDTHS
+    from bench.models import ArmSupernet, build
+    from bench.models.interface import MEMBERS
+
+    classsr = build("classsr_fsrcnn", widths=[4, 8])
+    arm = ArmSupernet(backbone="fsrcnn", state=build("fsrcnn", width=ARM_WIDTHS["fsrcnn"][-1]).state_dict())
+    for model in (classsr, arm):
+        missing = [m for m in MEMBERS if not hasattr(model, m)]
+        assert not missing, f"{type(model).__name__} lacks {missing}"
+        assert model.routed and len(model.path_costs("paper")[0]) == model.num_classes == len(model.branches)
+        x = torch.rand(3, 3, 32, 32)
+        assert model.route(x)[1].shape == (3,)

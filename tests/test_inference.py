@@ -121,7 +121,7 @@ def test_bad_input_names_the_problem():
     lr = torch.rand(3, 60, 60)
     with pytest.raises(ValueError, match="memory format 'nhwc'"):
         upscale(model, lr, layout="nhwc")
-    with pytest.raises(ValueError, match="ClassSR models only"):
+    with pytest.raises(ValueError, match="routed models only"):
         upscale(build("fsrcnn", width=8), lr, route=torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="integer tensor"):
         upscale(model, lr, route=torch.zeros(4))

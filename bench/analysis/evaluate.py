@@ -25,7 +25,6 @@ from ..core.inference import prepare, sync, upscale
 from ..data.testset import testset_pairs  # checked whole before any work (bench.data.testset)
 from ..core.metrics import METRICS, scores
 from ..backbones import spec
-from ..models import ClassSR
 from ..core.resize import imresize
 from ..report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
 from ..core.tiling import make_grid
@@ -36,9 +35,8 @@ def model_costs(model: nn.Module) -> dict[str, tuple]:
     """Per-branch costs (a single network is one branch) and the classifier's, in both conventions."""
     out = {}
     for conv in flops.CONVENTIONS:
-        if isinstance(model, ClassSR):
-            c = flops.classsr_costs(model, 32, conv)
-            out[conv] = (c.branches, c.classifier)
+        if getattr(model, "routed", False):  # the method interface: (per-path costs, router cost)
+            out[conv] = model.path_costs(conv)
         else:
             out[conv] = ((flops.count(model, 32, conv),), 0)
     return out
@@ -52,13 +50,14 @@ def routed_costs(costs: dict[str, tuple], counts: list[int]) -> dict[str, float]
 
 
 def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
-    widths = model.widths if isinstance(model, ClassSR) else (model.width,)
+    """The authors' FLOPs bookkeeping of this routing, where they published constants for these widths."""
     s = spec(backbone)
     if not s.authors_flops:  # a backbone the authors did not publish
         return np.nan
-    if isinstance(model, ClassSR):
-        return flops.authors_average(backbone, counts) if tuple(widths) == s.paper_widths else np.nan
-    return s.authors_flops[-1] if widths[0] == s.paper_widths[-1] else np.nan
+    if getattr(model, "routed", False):
+        authors = getattr(model, "authors_flops", None)
+        return authors(backbone, counts) if authors else np.nan
+    return s.authors_flops[-1] if model.width == s.paper_widths[-1] else np.nan
 
 
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
@@ -128,7 +127,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     testset = Path(testset)
     pairs = testset_pairs(testset, scale=model.scale)
     prepare(model)  # the engine's fast path: channels_last weights, transposed convs as conv + shuffle
-    costs, routed = model_costs(model), isinstance(model, ClassSR)
+    costs, routed = model_costs(model), getattr(model, "routed", False)
     rows, routing = [], []
     for i, (name, lr_path, hr_path) in enumerate(pairs):
         res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage)

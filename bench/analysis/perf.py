@@ -29,7 +29,6 @@ from torch import nn
 
 from .evaluate import model_costs, routed_costs
 from ..core.inference import DEFAULT_BATCH, memory_format, prepare, sync, tune_batch_size, upscale
-from ..models import ArmSupernet, ClassSR
 from ..core.tiling import Stitcher, extract, make_grid
 
 MIXES = {"simple": None, "hard": None, "mix": (0.5, 0.2, 0.3)}
@@ -75,7 +74,7 @@ def per_patch(model: nn.Module, lr: torch.Tensor, route: torch.Tensor | None = N
     stitcher = Stitcher(grid, model.scale)
     for i in range(len(grid)):
         patch = extract(lr, grid, i, i + 1).to(device)
-        if isinstance(model, ClassSR):
+        if getattr(model, "routed", False):
             k = int(route[i]) if route is not None else int(model.route(patch)[1])
             sr = model.branches[k](patch)
         else:
@@ -138,17 +137,12 @@ def _compile(model: nn.Module) -> nn.Module:
     import torch._inductor.config as inductor
 
     inductor.freezing = True
-    if isinstance(model, ArmSupernet):  # its paths are built once and kept: compile the sub-nets in place
-        model._paths = model.branches[:1] + [torch.compile(net) for net in model.branches[1:]]
-        return model
-    if isinstance(model, ClassSR):
-        model.classifier = torch.compile(model.classifier)
-        model.branches = nn.ModuleList(torch.compile(b) for b in model.branches)
-        return model
+    if getattr(model, "routed", False):  # the method compiles its own networks in place
+        return model.compile_networks(torch.compile)
     return torch.compile(model)
 
 
-def benchmark(original: nn.Module, classsr: ClassSR, lr: torch.Tensor, *, modes=("per_patch", "batched", "whole"),
+def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, modes=("per_patch", "batched", "whole"),
               mixes=("real", "simple", "hard", "mix"), repeats: int = 5, warmup: int = 1,
               batch_size: int | str | None = None, layout: str = "channels_last", autocast: str = "",
               compile: bool = False, arm=None, arm_knobs=()) -> list[dict]:

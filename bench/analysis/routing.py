@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from .evaluate import bicubic_upscale, model_costs, testset_pairs, to_255
 from ..core.images import read_image, to_tensor
-from ..models import ClassSR
 from ..core.tiling import extract, make_grid
 
 
@@ -35,7 +35,7 @@ def _sse(sr: np.ndarray, hr: np.ndarray, box) -> tuple[float, int]:
 
 
 @torch.no_grad()
-def image_patches(model: ClassSR, lr_img: np.ndarray, hr_img: np.ndarray, *, coverage: str = "paper",
+def image_patches(model: nn.Module, lr_img: np.ndarray, hr_img: np.ndarray, *, coverage: str = "paper",
                   batch_size: int = 64) -> pd.DataFrame:
     """One row per patch of one image (8- or 16-bit (H, W, 3) arrays as read): logits, and the SSE and pixel
     count of every branch and of bicubic (SR rounded to 8 bits, on the 0–255 scale) on the patch's core inside
@@ -55,7 +55,7 @@ def image_patches(model: ClassSR, lr_img: np.ndarray, hr_img: np.ndarray, *, cov
     device, rows = next(model.parameters()).device, []
     for start in range(0, len(grid), batch_size):
         x = extract(lr, grid, start, min(start + batch_size, len(grid))).to(device)
-        logits = model.classifier(x).float().cpu().numpy()
+        logits = model.router(x).float().cpu().numpy()
         outs = [torch.round(b(x).clamp(0, 1) * 255).cpu().numpy() for b in model.branches]
         for i in range(len(x)):
             y, xx = grid.position(start + i)
@@ -70,10 +70,10 @@ def image_patches(model: ClassSR, lr_img: np.ndarray, hr_img: np.ndarray, *, cov
     return pd.DataFrame(rows)
 
 
-def patch_cache(model: ClassSR, *, testset, coverage: str = "paper", batch_size: int = 64) -> pd.DataFrame:
+def patch_cache(model: nn.Module, *, testset, coverage: str = "paper", batch_size: int = 64) -> pd.DataFrame:
     """:func:`image_patches` of every image of a prepared test set (column ``image`` first)."""
-    if not isinstance(model, ClassSR):
-        raise TypeError(f"routing analysis needs a ClassSR model, got {type(model).__name__}")
+    if getattr(model, "router", None) is None:  # the logits cached per patch are a router module's
+        raise TypeError(f"routing analysis needs a model with a learned router (ClassSR), got {type(model).__name__}")
     frames = []
     for name, lr_path, hr_path in testset_pairs(Path(testset), scale=model.scale):
         frames.append(image_patches(model, read_image(lr_path), read_image(hr_path), coverage=coverage,
@@ -82,7 +82,7 @@ def patch_cache(model: ClassSR, *, testset, coverage: str = "paper", batch_size:
     return df[["image"] + [c for c in df.columns if c != "image"]]
 
 
-def branch_costs(model: ClassSR) -> pd.DataFrame:
+def branch_costs(model: nn.Module) -> pd.DataFrame:
     """FLOPs (paper convention) and MACs per 32×32 patch of every branch, bicubic (0) and the classifier."""
     costs = model_costs(model)
     rows = [{"part": f"branch{k}", "flops_paper": costs["paper"][0][k], "macs": costs["macs"][0][k]}

@@ -18,8 +18,6 @@ import time
 import torch
 from torch import nn
 
-from ..models import ClassSR
-from ..models.arm import ArmSupernet
 from ..models.subpixel import SubPixelDeconv
 from .tiling import Stitcher, extract, make_grid
 
@@ -152,15 +150,15 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     fmt = memory_format(layout)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
     device = next(model.parameters()).device
-    routed = isinstance(model, (ClassSR, ArmSupernet))
+    # the method interface (bench.models): a routed model has paths (``branches``), ``route(patches)`` → (probs or
+    # None, classes), ``num_classes``, ``check_classes``; a ``router`` module (ClassSR's classifier) or None; an
+    # any-time one takes a knob (``route(patches, mode=eta)``); ``lazy_paths``: built at first use, so prepared here
+    routed = getattr(model, "routed", False)
     if not routed and route is not None:
-        raise ValueError("route applies to ClassSR models only (and ARM supernets)")
-    if isinstance(model, ArmSupernet):
-        route_patches = functools.partial(model.route, mode=eta)
-    elif eta != "best":
-        raise ValueError("eta applies to ARM supernets (bench.models.load_arm) only")
-    else:
-        route_patches = getattr(model, "route", None)
+        raise ValueError("route applies to routed models only (ClassSR, ARM supernets)")
+    if eta != "best" and not getattr(model, "any_time", False):
+        raise ValueError("eta applies to any-time models (ARM supernets, bench.models.load_arm) only")
+    route_patches = functools.partial(model.route, mode=eta) if eta != "best" else getattr(model, "route", None)
     if route is not None:
         route = model.check_classes(route, len(grid)).cpu()
     classify = routed and (route is None or bool(classify))
@@ -172,13 +170,13 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
 
     stitcher = Stitcher(grid, model.scale)
     nets = model.branches if routed else [model]
-    if isinstance(model, ArmSupernet):  # its sub-nets are built lazily, outside evaluate's prepare(model)
+    if getattr(model, "lazy_paths", False):  # built outside evaluate's prepare(model)
         nets = [prepare(net, layout=layout) for net in nets]
     queues = [_Queue(net, size(net), stitcher, quantize) for net in nets]
-    chunk = size(model.classifier) if classify and isinstance(model, ClassSR) else queues[-1].size
+    router = getattr(model, "router", None) if classify else None
+    chunk = size(router) if router is not None else queues[-1].size
     classes = torch.zeros(len(grid), dtype=torch.long)
-    probs = torch.zeros(len(grid), model.num_classes) if classify and with_probs and isinstance(model, ClassSR) \
-        else None
+    probs = torch.zeros(len(grid), model.num_classes) if router is not None and with_probs else None
     for start in range(0, len(grid), chunk):
         stop = min(start + chunk, len(grid))
         patches = extract(lr, grid, start, stop).to(device).contiguous(memory_format=fmt)

@@ -33,8 +33,9 @@ class ArmSupernet(nn.Module):
     over the paths [bicubic, w1, w2, w3] (``branches``, ``route``) from its lookup table ``lut`` (paths × bins, dB;
     the released table of the backbone by default, where ARM released one)."""
 
-    #: A routed model: one pass's cost is its routing's (bench.core.flops counts its paths, never the whole)
-    routed = True
+    #: The method interface (bench.core.inference): routed (``branches`` decided by ``route``), any-time (``route``
+    #: takes a knob, ``mode``), no router module (the edge score), paths built at first use
+    routed, any_time, lazy_paths, router = True, True, True, None
 
     def __init__(self, *, backbone: str, state: dict, scale: int = 4, lut=None, centres=None):
         super().__init__()
@@ -63,6 +64,15 @@ class ArmSupernet(nn.Module):
             device = next(self.full.parameters()).device
             self._paths = [BicubicPath(self.scale)] + [self.subnet(w).to(device) for w in self.widths]
         return self._paths
+
+    def compile_networks(self, compile_fn) -> "ArmSupernet":
+        """The sub-nets of its paths replaced by ``compile_fn(net)``, in place (the paths are built once and kept)."""
+        self._paths = self.branches[:1] + [compile_fn(net) for net in self.branches[1:]]
+        return self
+
+    def path_costs(self, convention: str = "paper") -> tuple[tuple[float, ...], float]:
+        """(each path's cost, 0 for the edge score) — ARM's accounting, as ``costs``."""
+        return tuple(self.costs(convention)), 0.0
 
     def costs(self, convention: str = "paper") -> list[float]:
         """FLOPs per 32×32 patch of each path (bicubic 0); η in FLOPs is weighed against these (arm.md §3). "paper":

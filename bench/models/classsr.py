@@ -38,7 +38,8 @@ class Routed:
 
 
 class ClassSR(nn.Module):
-    #: A routed model: one pass's cost is its routing's (bench.core.flops counts its paths, never the whole)
+    #: The method interface the engine, evaluation and perf use (bench.core.inference): a routed model whose paths
+    #: are ``branches``, decided by ``route`` after its ``router`` module; one pass's cost is its routing's
     routed = True
 
     def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, classifier: str = "classifier",
@@ -60,6 +61,32 @@ class ClassSR(nn.Module):
     @property
     def num_classes(self) -> int:
         return len(self.branches)
+
+    @property
+    def router(self) -> nn.Module:
+        """The module that runs on every patch before its branch (the Class-Module): its batch size and cost."""
+        return self.classifier
+
+    def compile_networks(self, compile_fn) -> "ClassSR":
+        """Every network the engine calls (Class-Module, branches) replaced by ``compile_fn(network)``, in place."""
+        self.classifier = compile_fn(self.classifier)
+        self.branches = nn.ModuleList(compile_fn(b) for b in self.branches)
+        return self
+
+    def path_costs(self, convention: str = "paper") -> tuple[tuple[int, ...], int]:
+        """(each branch's cost, the Class-Module's) per 32×32 LR patch, "paper" FLOPs or "macs" (spec §6)."""
+        from ..core import flops  # at call time: flops imports this package's building blocks
+
+        c = flops.classsr_costs(self, 32, convention)
+        return c.branches, c.classifier
+
+    def authors_flops(self, backbone: str, counts) -> float:
+        """The authors' bookkeeping of a routing (rounded constants, +7.4 M for FSRCNN's classifier), defined for
+        the paper's widths only (NaN otherwise)."""
+        from ..core import flops
+
+        return flops.authors_average(backbone, counts) if tuple(self.widths) == spec(backbone).paper_widths \
+            else float("nan")
 
     @property
     def networks(self) -> list[nn.Module]:

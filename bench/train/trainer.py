@@ -38,6 +38,10 @@ from .run import RunConfig
 from .schedule import CosineRestart
 
 
+#: The stages whose model is a ClassSR container (the Class-Module and its branches)
+CLASSSR_STAGES = ("classsr", "joint")
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -109,9 +113,9 @@ def stage_data(cfg: RunConfig) -> SubImages:
 def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor, *,
            iteration: int = 0) -> dict[str, torch.Tensor]:
     """Every loss term of the stage and their weighted total (L1 on the backbone's native pixel range)."""
-    if isinstance(model, ClassSR):
+    if cfg.stage in CLASSSR_STAGES:  # the stage names the method whose losses it trains
         return classsr_losses(model, cfg, lr, hr)
-    if isinstance(model, ArmSupernet):
+    if cfg.stage == "arm":
         return arm_losses(model, cfg, lr, hr, iteration)
     native = getattr(model, "native_range", 1.0)
     l1 = F.l1_loss(model(lr) * native, hr * native)
@@ -204,14 +208,14 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
         return final  # stopped early on request (tests): resume state is on disk
     if cfg.calibrate_images:  # the operating point, on photographs stage 2 never saw
         calibrate.operate(model, cfg, run_dir, loop.data, _branch_flops(model), device)
-    write_atomic(final, lambda tmp: torch.save(_exported(model), tmp))
+    write_atomic(final, lambda tmp: torch.save(_exported(model, cfg.stage), tmp))
     (run_dir / "last.pt").unlink(missing_ok=True)
     return final
 
 
-def _exported(model: nn.Module) -> dict[str, torch.Tensor]:
+def _exported(model: nn.Module, stage: str) -> dict[str, torch.Tensor]:
     """The weights in the released format: the authors' for ClassSR's stages, ARM's plain supernet state dict."""
-    return export_official(model.full if isinstance(model, ArmSupernet) else model)
+    return export_official(model.full if stage == "arm" else model)
 
 
 def _prepare_run_dir(cfg: RunConfig, run_dir: Path) -> str:
@@ -255,7 +259,7 @@ class _Loop:
         self.schedule = CosineRestart(cfg.lr, cfg.eta_min, tuple(cfg.periods), tuple(cfg.restarts),
                                       tuple(cfg.restart_weights))
         if cfg.compile:  # in place, so ClassSR.run and module attributes keep working
-            for module in (list(model.branches) + [model.classifier]) if isinstance(model, ClassSR) else [model]:
+            for module in (list(model.branches) + [model.classifier]) if cfg.stage in CLASSSR_STAGES else [model]:
                 module.compile()
         self.autocast = cfg.amp and device.type == "cuda"
         if cfg.amp and not self.autocast:
@@ -339,7 +343,7 @@ class _Loop:
         if every and self.iteration % every == 0 and self.iteration < self.cfg.iterations:  # the last is model.pth
             path = self.run_dir / "snapshots" / f"iter_{self.iteration:07d}.pth"
             path.parent.mkdir(exist_ok=True)
-            write_atomic(path, lambda tmp: torch.save(_exported(self.model), tmp))
+            write_atomic(path, lambda tmp: torch.save(_exported(self.model, self.cfg.stage), tmp))
 
     def checkpoint(self) -> None:
         state = {"iteration": self.iteration, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
