@@ -14,7 +14,7 @@ from bench.config import ConfigError
 from bench.plan.dag import Plan
 from bench.models import fresh_arm, load_arm
 from bench.profile import load_profile
-from bench.report.arm import arm_table
+from bench.arm.report import arm_table
 from bench.train.run import resolve
 from bench.train.trainer import train
 

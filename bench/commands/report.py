@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import routing_curves
-from ..report import arm as report_arm
+from ..arm import report as report_arm
 from ..report import figures, routing_figures, stage2, tables
 
 

@@ -25,7 +25,7 @@ def _captioned(fig, caption: str, *, chars_per_line: int = 140, size: float = 5.
 
 def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.DataFrame | None = None) -> None:
     """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow; bicubic
-    (0 FLOPs, off the log axis) as a dashed horizontal line; ARM's η sweep (``report.arm`` rows) as triangles,
+    (0 FLOPs, off the log axis) as a dashed horizontal line; ARM's η sweep (``bench.arm.report`` rows) as triangles,
     its published ARM-L/M/S hollow."""
     sub = table[table["testset"] == testset]
     nets = sub[sub["variant"] != "bicubic"]

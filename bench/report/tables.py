@@ -105,7 +105,7 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every ClassSR variant with its -O network and the bicubic reference of each test set."""
     rows = dataset_rows(summary)
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
-    rows = rows[~rows["arm"]].dropna(axis=1, how="all")  # ARM's sweep (4 paths) has its own table (report.arm)
+    rows = rows[~rows["arm"]].dropna(axis=1, how="all")  # ARM's sweep (4 paths) has its own table (bench.arm.report)
     rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .tables import BICUBIC, dataset_rows
+from ..report.tables import BICUBIC, dataset_rows
 
 COLUMNS = ["backbone", "testset", "method", "source", "knob", "psnr_db", "gain_over_bicubic_db", "flops_paper",
            "flops_pct", "flops_pct_original", "frac_path0", "frac_path1", "frac_path2", "frac_path3"]
