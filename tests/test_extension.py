@@ -214,3 +214,91 @@ def test_main_variants_keep_plain_branch_tags_when_backbones_share_widths():
     plan = Plan(load_profile(ROOT / "configs" / "ci.yaml"))
     assert {plan.tag(b, "classsr") for b in ("fsrcnn", "carn", "srresnet")} == {"8-12-16_class"}
     assert plan.tag("fsrcnn", "two_classes") == "8-16_class"
+
+
+VARIANCE_METHOD = '''"""A toy content-adaptive method in one file: a patch goes to the wide network when its pixel variance exceeds a
+threshold (the knob), else to the narrow one — the method interface of bench/models/interface.py, nothing else."""
+import torch
+from torch import nn
+
+from bench.core import flops
+from bench.models import build
+from bench.models.common import check_classes
+
+
+class VarianceRouter(nn.Module):
+    routed = True
+
+    def __init__(self, *, backbone: str, widths=(4, 8), threshold: float = 0.002, scale: int = 4):
+        super().__init__()
+        self.scale, self.threshold = scale, threshold
+        self.nets = nn.ModuleList(build(backbone, width=w, scale=scale) for w in widths)
+
+    @property
+    def branches(self):
+        return list(self.nets)
+
+    router = None
+    num_classes = 2
+
+    def route(self, patches):
+        return None, (patches.var(dim=(1, 2, 3)) > self.threshold).long()
+
+    def check_classes(self, classes, n, device=None):
+        return check_classes(classes, n, self.num_classes, device)
+
+    def path_costs(self, convention="paper"):
+        return tuple(flops.count(net, 32, convention) for net in self.nets), 0
+
+    def compile_networks(self, compile_fn):
+        self.nets = nn.ModuleList(compile_fn(net) for net in self.nets)
+        return self
+'''
+
+
+def test_a_third_method_evaluates_through_the_generic_engine_with_no_edit(tmp_path, monkeypatch):
+    """A routed method written against the interface alone (one new module) gets evaluation rows with its routing
+    and its FLOPs, FLOPs accounting that refuses the whole model, and the engine's batched output equal to perf's
+    per-patch loop (the authors' protocol) — no edit to the engine, evaluation or perf. (Through the ci DAG, with
+    Fig. 2 points, routing curves and a latency row, it is not yet: issue 23.)"""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    from bench.analysis import perf
+    from bench.analysis.evaluate import evaluate
+    from bench.core import flops
+    from bench.core.images import read_image, to_tensor
+    from bench.core.inference import upscale
+    from bench.core.resize import bicubic_degrade
+    from bench.data.sources import embedded
+
+    (tmp_path / "variance_method.py").write_text(VARIANCE_METHOD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hr, lr = bicubic_degrade(embedded("test")[0].load()[:256, :256], 4)
+    testset = one_image_testset(tmp_path / "data", hr, lr)
+    x = to_tensor(read_image(testset / "lr.png"))
+    patches = torch.stack([x[:, y:y + 32, c:c + 32] for y, c in _grid(x)])
+    torch.manual_seed(0)
+    model = importlib.import_module("variance_method").VarianceRouter(
+        backbone="fsrcnn", threshold=float(patches.var(dim=(1, 2, 3)).median())).eval()  # routing spread
+    rows = evaluate(model, backbone="fsrcnn", model_id="variance", testset=testset, batch_size=8)
+    narrow, wide = (flops.count(net, 32, "paper") for net in model.nets)
+    row = rows.iloc[0]
+    assert row.n_class0 > 0 and row.n_class1 > 0 and row.n_class0 + row.n_class1 == row.patches
+    assert row.flops_paper == (row.n_class0 * narrow + row.n_class1 * wide) / row.patches
+    assert np.isnan(row.mean_max_prob)  # no router probabilities to average
+    with pytest.raises(TypeError, match="routed model's cost"):
+        flops.count(model)
+    batched, classes = upscale(model, x, batch_size=8)
+    looped = perf.per_patch(model, x)
+    assert torch.equal(classes, model.route(patches)[1])
+    assert np.allclose(torch.round(batched * 255).numpy(), torch.round(looped * 255).numpy(), atol=1)
+
+
+def _grid(x):
+    from bench.core.tiling import make_grid
+
+    grid = make_grid(*x.shape[1:])
+    return [grid.position(i) for i in range(len(grid))]

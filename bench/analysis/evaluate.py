@@ -49,6 +49,11 @@ def routed_costs(costs: dict[str, tuple], counts: list[int]) -> dict[str, float]
             for conv, col in (("paper", "flops_paper"), ("macs", "macs"))}
 
 
+def _mean(max_prob) -> float:
+    """Mean confidence of the routing decisions; NaN for a router without probabilities (ARM's edge score)."""
+    return float("nan") if max_prob is None else max_prob.mean().item()
+
+
 def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
     """The authors' FLOPs bookkeeping of this routing, where they published constants for these widths."""
     s = spec(backbone)
@@ -137,14 +142,15 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
                "variant": "classsr" if routed else "original", "patches": res["patches"],
                **{k: res[k] for k in METRICS},
                **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
-               **({"mean_max_prob": res["max_prob"].mean().item()} if routed else {})}
+               **({"mean_max_prob": _mean(res["max_prob"])} if routed else {})}
         row.update(routed_costs(costs, counts))
         row["flops_authors"] = _authors_flops(model, backbone, counts)
         row["time_ms"] = res["time_ms"]
         rows.append(row)
         if routed:
             routing.append(pd.DataFrame({"image": name, "patch": np.arange(len(res["classes"])),
-                                         "class": res["classes"].numpy(), "max_prob": res["max_prob"].numpy()}))
+                                         "class": res["classes"].numpy(),
+                                         "max_prob": np.nan if res["max_prob"] is None else res["max_prob"].numpy()}))
         if i == 0 and sample_out:
             write_image(sample_out, to_image(res["sr"]).astype(np.uint8))
     if routing_out:
