@@ -17,14 +17,14 @@ import torch
 
 from bench.train.oracle import OracleCache
 from bench.train.run import RunConfig
-from bench.train.trainer import _branch_flops, build_model, stage_data
+from bench.train.trainer import branch_flops, build_model, stage_data
 
 
 def main(run: Path) -> None:
     cfg = RunConfig.load(run / "config.yaml")
     z = np.load(run / "branch_sse.npz")
     data = stage_data(cfg)
-    cache = OracleCache(torch.zeros(1), torch.from_numpy(z["sse"]), _branch_flops(build_model(cfg)),
+    cache = OracleCache(torch.zeros(1), torch.from_numpy(z["sse"]), branch_flops(build_model(cfg)),
                         data.names[data.codes[z["positions"]]])
     for scale in ("mean", "median"):
         labels, q = cache.targets(dataclasses.replace(cfg, oracle_target="soft", oracle_regret_scale=scale))

@@ -90,3 +90,18 @@ def test_counting_does_not_change_outputs():
     before = net(x)
     flops.count(net)
     torch.testing.assert_close(net(x), before)
+
+
+def test_counting_moves_no_batchnorm_statistics_and_keeps_the_mode():
+    """The trainer counts its live (training-mode) branches once: the counting pass must not touch them."""
+    import torch
+
+    from bench.models import build
+
+    model = build("carn", width=8).train()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    before = [(m.running_mean.clone(), m.running_var.clone(), int(m.num_batches_tracked)) for m in norms]
+    flops.count(model, 32, "paper")
+    assert norms and model.training
+    assert all(torch.equal(a, m.running_mean) and torch.equal(v, m.running_var) and n == int(m.num_batches_tracked)
+               for (a, v, n), m in zip(before, norms))

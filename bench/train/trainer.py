@@ -11,11 +11,11 @@ state.
 """
 from __future__ import annotations
 
-import copy
 import shutil
 import sys
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,6 @@ from ..device import pick_device
 from ..plan.layout import train_index
 from ..lock import folder_lock
 from ..provenance import write_atomic
-from ..core import flops
 from . import calibrate, oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
@@ -134,7 +133,7 @@ def classsr_losses(model: ClassSR, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
     terms["loss"] = (cfg.l1_weight * terms["l1"] + cfg.class_weight * terms["class_loss"]
                      + cfg.average_weight * terms["average_loss"])
     if cfg.oracle_weight:
-        labels = oracle_labels(list(out.branch_sr), hr, _branch_flops(model), cfg.oracle_lambda)
+        labels = oracle_labels(list(out.branch_sr), hr, branch_flops(model), cfg.oracle_lambda)
         terms["oracle_loss"] = oracle_loss(probs, labels)
         terms["loss"] = terms["loss"] + cfg.oracle_weight * terms["oracle_loss"]
         for k in range(model.num_classes):
@@ -144,13 +143,15 @@ def classsr_losses(model: ClassSR, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
     return terms
 
 
-def _branch_flops(model: ClassSR) -> torch.Tensor:
-    """Paper-convention FLOPs per 32×32 LR patch of each branch, counted once per model — on copies in eval mode,
-    so the counting pass cannot move a training BatchNorm's statistics."""
-    if not hasattr(model, "_branch_flops"):
-        costs = [flops.count(copy.deepcopy(b).eval(), 32, "paper") for b in model.branches]
-        model._branch_flops = torch.tensor(costs, dtype=torch.float64)
-    return model._branch_flops
+_BRANCH_FLOPS: "weakref.WeakKeyDictionary[nn.Module, torch.Tensor]" = weakref.WeakKeyDictionary()
+
+
+def branch_flops(model: ClassSR) -> torch.Tensor:
+    """Paper-convention FLOPs per 32×32 LR patch of each branch (the method interface's ``path_costs``), counted once
+    per model: the online oracle asks on every iteration. Counting moves no BatchNorm statistics (flops.count)."""
+    if model not in _BRANCH_FLOPS:
+        _BRANCH_FLOPS[model] = torch.tensor(model.path_costs("paper")[0], dtype=torch.float64)
+    return _BRANCH_FLOPS[model]
 
 
 def arm_losses(model: ArmSupernet, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor,
@@ -207,7 +208,7 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
     if loop.iteration < cfg.iterations:
         return final  # stopped early on request (tests): resume state is on disk
     if cfg.calibrate_images:  # the operating point, on photographs stage 2 never saw
-        calibrate.operate(model, cfg, run_dir, loop.data, _branch_flops(model), device)
+        calibrate.operate(model, cfg, run_dir, loop.data, branch_flops(model), device)
     write_atomic(final, lambda tmp: torch.save(_exported(model, cfg.stage), tmp))
     (run_dir / "last.pt").unlink(missing_ok=True)
     return final
@@ -273,7 +274,7 @@ class _Loop:
         if cfg.oracle_cache:
             positions = oracle.sample_positions(len(self.data), cfg.oracle_subimages, cfg.seed)
             cache = oracle.load_or_compute(self.run_dir, oracle.cache_key(cfg), self.model.branches, self.data,
-                                           positions, _branch_flops(self.model), self.device)
+                                           positions, branch_flops(self.model), self.device)
             if cfg.calibrate_images:  # the held-out photographs choose the operating point, after training
                 cache = cache.subset(calibrate.training_mask(cache.images, self.data.names, cfg.calibrate_images,
                                                              cfg.seed))
