@@ -139,9 +139,9 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     ``with_probs``: also return the classifier's softmax probabilities per patch (n, M), from the same pass that
     routes (None when the classifier did not run).
 
-    ``route`` forces the class of every patch (ClassSR only), e.g. for benchmarks or oracle routing; the classifier
-    is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model costs);
-    without ``route`` a ClassSR model always classifies.
+    ``route`` forces the class of every patch (routed models only), e.g. for benchmarks or oracle routing; the
+    router is then skipped unless ``classify=True`` (benchmarks: a forced mix then costs what the deployed model
+    costs); without ``route`` a routed model always routes.
     ``batch_size``: an int for every network, or ``"auto"`` for each network's measured best size
     (``tune_batch_size``); None = 64. ``layout``: memory layout of the patches fed to the networks.
     """
@@ -150,9 +150,7 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     fmt = memory_format(layout)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
     device = next(model.parameters()).device
-    # the method interface (bench.models): a routed model has paths (``branches``), ``route(patches)`` → (probs or
-    # None, classes), ``num_classes``, ``check_classes``; a ``router`` module (ClassSR's classifier) or None; an
-    # any-time one takes a knob (``route(patches, mode=eta)``); ``lazy_paths``: built at first use, so prepared here
+    # a routed model is read through the method interface only (bench/models/interface.py)
     routed = getattr(model, "routed", False)
     if not routed and route is not None:
         raise ValueError("route applies to routed models only (ClassSR, ARM supernets)")
