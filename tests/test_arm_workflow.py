@@ -9,6 +9,7 @@ import torch
 from conftest import tiny_profile_dict
 
 from bench.arm import routing
+from bench.arm.evaluate import perf_cases
 from bench.arm.tables import ARM_WIDTHS, CARN_COSTS, FSRCNN_COSTS
 from bench.config import ConfigError
 from bench.plan.dag import Plan
@@ -181,7 +182,7 @@ def test_latency_rows_of_arm():
     classsr = build("classsr_fsrcnn").eval()
     arm = fresh_arm("fsrcnn", seed=0).eval()
     rows = benchmark(original, classsr, lr, modes=("batched",), mixes=("real",), repeats=1, warmup=0,
-                     batch_size=8, arm=arm, arm_knobs=[3, 1.0])
+                     batch_size=8, others=[("arm", arm, perf_cases(arm, [3, 1.0]))])
     arm_rows = {r["mix"]: r for r in rows if r["model"] == "arm"}
     assert set(arm_rows) == {"e3", "k1"}
     assert arm_rows["e3"]["flops_paper"] == pytest.approx(FSRCNN_COSTS[-1], rel=1e-6)

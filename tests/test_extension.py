@@ -216,33 +216,87 @@ def test_main_variants_keep_plain_branch_tags_when_backbones_share_widths():
     assert plan.tag("fsrcnn", "two_classes") == "8-16_class"
 
 
-VARIANCE_METHOD = '''"""A toy content-adaptive method in one file: a patch goes to the wide network when its pixel variance exceeds a
-threshold (the knob), else to the narrow one — the method interface of bench/models/interface.py, nothing else."""
+#: A toy content-adaptive method as one package (issue 23): ``__init__`` registers it (torch-free, so planning stays
+#: torch-free), ``model`` holds its routed model — the method interface of bench/models/interface.py, nothing else.
+VARIANCE_PACKAGE = {
+    "__init__.py": '''"""Variance routing: a patch takes the wide network where its pixel variance exceeds a threshold, else the
+narrow one; the two networks are branches of the profile's main ClassSR (``paths``: which)."""
+from dataclasses import dataclass
+
+from bench.methods import Method, MethodModel, register_method
+
+
+@dataclass(frozen=True)
+class VarianceConfig:
+    backbones: tuple[str, ...] = ()
+    paths: tuple[int, ...] = (0, -1)
+    threshold: float = 0.01
+
+
+def models(plan, cfg):
+    return [MethodModel(method="variance", backbone=b, id="variance",
+                        inputs=tuple(str(plan.branch_models(b, "classsr")[k]) for k in cfg.paths),
+                        options={"threshold": cfg.threshold, "paths": list(cfg.paths)}) for b in cfg.backbones]
+
+
+def load(inputs, *, backbone, scale, threshold, paths):
+    from bench.models import load_official
+
+    from .model import VarianceRouter
+    return VarianceRouter([load_official(backbone, p, scale=scale) for p in inputs], threshold=threshold)
+
+
+def perf_model(*, backbone, scale, depth, threshold, paths):
+    from bench.backbones import spec
+    from bench.models import build
+
+    from .model import VarianceRouter
+    widths = spec(backbone).paper_widths
+    return VarianceRouter([build(backbone, width=widths[k], scale=scale, **depth) for k in paths], threshold=threshold)
+
+
+register_method(Method(name="variance", config=VarianceConfig, models=models, load=load, perf_model=perf_model))
+''',
+    "model.py": '''"""The variance router: logits (0, log(variance / threshold)) per patch, argmax = path."""
 import torch
 from torch import nn
 
 from bench.core import flops
-from bench.models import build
 from bench.models.common import check_classes
 
 
-class VarianceRouter(nn.Module):
-    routed = True
-
-    def __init__(self, *, backbone: str, widths=(4, 8), threshold: float = 0.002, scale: int = 4):
+class VarianceScore(nn.Module):
+    def __init__(self, threshold: float):
         super().__init__()
-        self.scale, self.threshold = scale, threshold
-        self.nets = nn.ModuleList(build(backbone, width=w, scale=scale) for w in widths)
+        self.register_buffer("threshold", torch.tensor(float(threshold)))
+
+    def forward(self, x):
+        score = torch.log(x.var(dim=(1, 2, 3)).clamp_min(1e-12) / self.threshold)
+        return torch.stack([torch.zeros_like(score), score], 1)
+
+
+class VarianceRouter(nn.Module):
+    routed, method = True, "variance"
+
+    def __init__(self, nets, *, threshold: float):
+        super().__init__()
+        self.nets, self.score, self.scale = nn.ModuleList(nets), VarianceScore(threshold), nets[0].scale
 
     @property
     def branches(self):
         return list(self.nets)
 
-    router = None
-    num_classes = 2
+    @property
+    def router(self):
+        return self.score
+
+    @property
+    def num_classes(self):
+        return len(self.nets)
 
     def route(self, patches):
-        return None, (patches.var(dim=(1, 2, 3)) > self.threshold).long()
+        logits = self.score(patches)
+        return logits.softmax(1), logits.argmax(1)
 
     def check_classes(self, classes, n, device=None):
         return check_classes(classes, n, self.num_classes, device)
@@ -253,14 +307,20 @@ class VarianceRouter(nn.Module):
     def compile_networks(self, compile_fn):
         self.nets = nn.ModuleList(compile_fn(net) for net in self.nets)
         return self
-'''
+''',
+}
+
+
+def _write_variance_package(folder: Path) -> None:
+    (folder / "variance_method").mkdir()
+    for name, text in VARIANCE_PACKAGE.items():
+        (folder / "variance_method" / name).write_text(text)
 
 
 def test_a_third_method_evaluates_through_the_generic_engine_with_no_edit(tmp_path, monkeypatch):
-    """A routed method written against the interface alone (one new module) gets evaluation rows with its routing
-    and its FLOPs, FLOPs accounting that refuses the whole model, and the engine's batched output equal to perf's
-    per-patch loop (the authors' protocol) — no edit to the engine, evaluation or perf. (Through the ci DAG, with
-    Fig. 2 points, routing curves and a latency row, it is not yet: issue 23.)"""
+    """A routed method written against the interface alone gets evaluation rows with its routing and its FLOPs,
+    FLOPs accounting that refuses the whole model, and the engine's batched output equal to perf's per-patch loop
+    (the authors' protocol) — no edit to the engine, evaluation or perf."""
     import importlib
 
     import numpy as np
@@ -273,22 +333,24 @@ def test_a_third_method_evaluates_through_the_generic_engine_with_no_edit(tmp_pa
     from bench.core.inference import upscale
     from bench.core.resize import bicubic_degrade
     from bench.data.sources import embedded
+    from bench.models import build
 
-    (tmp_path / "variance_method.py").write_text(VARIANCE_METHOD)
+    _write_variance_package(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     hr, lr = bicubic_degrade(embedded("test")[0].load()[:256, :256], 4)
     testset = one_image_testset(tmp_path / "data", hr, lr)
     x = to_tensor(read_image(testset / "lr.png"))
     patches = torch.stack([x[:, y:y + 32, c:c + 32] for y, c in _grid(x)])
     torch.manual_seed(0)
-    model = importlib.import_module("variance_method").VarianceRouter(
-        backbone="fsrcnn", threshold=float(patches.var(dim=(1, 2, 3)).median())).eval()  # routing spread
+    router = importlib.import_module("variance_method.model").VarianceRouter
+    model = router([build("fsrcnn", width=w) for w in (4, 8)],
+                   threshold=float(patches.var(dim=(1, 2, 3)).median())).eval()  # routing spread
     rows = evaluate(model, backbone="fsrcnn", model_id="variance", testset=testset, batch_size=8)
     narrow, wide = (flops.count(net, 32, "paper") for net in model.nets)
     row = rows.iloc[0]
     assert row.n_class0 > 0 and row.n_class1 > 0 and row.n_class0 + row.n_class1 == row.patches
     assert row.flops_paper == (row.n_class0 * narrow + row.n_class1 * wide) / row.patches
-    assert np.isnan(row.mean_max_prob)  # no router probabilities to average
+    assert row.variant == "variance" and 0.5 <= row.mean_max_prob <= 1
     with pytest.raises(TypeError, match="routed model's cost"):
         flops.count(model)
     batched, classes = upscale(model, x, batch_size=8)
@@ -302,3 +364,36 @@ def _grid(x):
 
     grid = make_grid(*x.shape[1:])
     return [grid.position(i) for i in range(len(grid))]
+
+
+def test_a_third_method_is_one_package_and_runs_through_the_ci_dag(tmp_path):
+    """The variance package above is the whole change (its name in CLASSSR_BENCH_PLUGINS stands for the line in
+    bench.methods.METHOD_MODULES), enabled by one profile section: evaluation rows, Fig. 2 points, routing curves
+    and a latency row follow with no edit to the engine, evaluation, report or rules."""
+    _write_variance_package(tmp_path)
+    raw = yaml.safe_load((ROOT / "configs" / "ci.yaml").read_text())
+    raw.update(name="method_probe", ablations=[], methods={"variance": {"backbones": ["fsrcnn"], "threshold": 0.01}})
+    raw.pop("arm")
+    raw["train"].update(backbones={"fsrcnn": {"widths": [8, 12, 16]}}, snapshot_every=0, stage2_points=0)
+    raw["perf"] = {"crop": "32x64", "repeats": 1, "warmup": 0, "batch_size": 8, "modes": ["batched"],
+                   "mixes": ["real"], "arm_knobs": []}
+    (tmp_path / "probe.yaml").write_text(yaml.safe_dump(raw))
+    env = {**os.environ, "CLASSSR_BENCH_PLUGINS": "variance_method",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(tmp_path),
+                             "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "probe.yaml")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = tmp_path / "results" / "method_probe"
+    rows = pd.read_csv(out / "eval" / "summary.csv").query("model == 'variance'")
+    assert len(rows) and set(rows["variant"]) == {"variance"}
+    assert rows["n_class0"].sum() > 0 and rows["n_class1"].sum() > 0  # its own routing, spread
+    methods = pd.read_csv(out / "tables" / "methods.csv")
+    assert {"bicubic", "original", "classsr", "variance"} <= set(methods["method"])
+    assert "variance" not in set(pd.read_csv(out / "tables" / "ablations.csv")["model"])
+    points = pd.read_csv(out / "tables" / "fig2_points.csv")
+    assert len(points[points["method"] == "variance"]) == 1
+    curves = pd.read_csv(out / "tables" / "routing_curves.csv")
+    assert {"classifier", "classifier_bias", "oracle", "random"} <= set(curves[curves["model"] == "variance"]["policy"])
+    perf = pd.read_csv(out / "perf" / "latency.csv")
+    assert len(perf[perf["model"] == "variance"]) == 1

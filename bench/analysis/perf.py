@@ -145,10 +145,11 @@ def _compile(model: nn.Module) -> nn.Module:
 def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, modes=("per_patch", "batched", "whole"),
               mixes=("real", "simple", "hard", "mix"), repeats: int = 5, warmup: int = 1,
               batch_size: int | str | None = None, layout: str = "channels_last", autocast: str = "",
-              compile: bool = False, arm=None, arm_knobs=()) -> list[dict]:
+              compile: bool = False, others=()) -> list[dict]:
     """Rows of one backbone: the original network and ClassSR in every requested mode and mix (mutates the
-    models' layout, and with ``compile`` their modules); with ``arm`` (an ArmSupernet) also ARM's routed inference
-    at each of ``arm_knobs`` (batched mode, ``mix`` = the knob: k, e<j> or best), edge scoring and lookup timed."""
+    models' layout, and with ``compile`` their modules); ``others``: (name, routed model, cases) of further
+    methods timed in batched mode, each case (``mix`` label, ``upscale`` keyword arguments) — ARM's knobs (its
+    edge scoring and lookup timed), a registered method's own routing."""
     device = next(original.parameters()).device
     n = len(make_grid(lr.shape[1], lr.shape[2]))
     costs = {"original": model_costs(original), "classsr": model_costs(classsr)}
@@ -174,11 +175,11 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
     fast = [("original", "", engine(original), None)] if "batched" in modes else []
     fast += [("classsr", mix, engine(classsr, routes[mix]), real if mix == "real" else routes[mix])
              for mix in mixes if "batched" in modes]
-    if arm is not None and "batched" in modes:
-        costs["arm"] = {conv: (arm.costs(conv), 0) for conv in ("paper", "macs")}
-        sizes["arm"] = "/".join(str(tune_batch_size(net, layout=layout) if batch_size == "auto" else
-                                    batch_size or DEFAULT_BATCH) for net in arm.branches[1:])
-        fast += [("arm", *arm_case(arm, lr, knob, batch_size, layout, amp)) for knob in arm_knobs]
+    for name, model, cases in (others if "batched" in modes else ()):
+        costs[name] = model_costs(model)
+        sizes[name] = "/".join(str(tune_batch_size(net, layout=layout) if batch_size == "auto" else
+                                   batch_size or DEFAULT_BATCH) for net in model.branches if _has_weights(net))
+        fast += [(name, label, *routed_case(model, lr, kwargs, batch_size, layout, amp)) for label, kwargs in cases]
     if "whole" in modes:
         image = lr[None].to(device).contiguous(memory_format=memory_format(layout))  # prepared once, not timed
         whole = torch.inference_mode()(lambda: original(image))
@@ -187,11 +188,11 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
         groups.append(("batched", layout, fast))
     rows = []
     for mode, group_layout, cases in groups:
-        for model in (original, classsr) + ((arm,) if arm is not None else ()):
+        for model in (original, classsr, *(other for _, other, _ in others)):
             prepare(model, layout=group_layout, subpixel=mode != "per_patch")
         if compile and mode == "batched":
             original, classsr = _compile(original), _compile(classsr)
-            arm = _compile(arm) if arm is not None else None
+            others = [(name, _compile(other), cases) for name, other, cases in others]
         times, peaks = timed_interleaved([c[2] for c in cases], repeats=repeats, warmup=warmup, device=device)
         for (which, mix, _, classes), t, peak in zip(cases, times, peaks):
             row_mode, mix = ("whole", "") if mix == "whole" else (mode, mix)
@@ -201,16 +202,18 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
     return rows
 
 
-def arm_case(arm, lr, knob, batch_size, layout, amp) -> tuple:
-    """(mix label, timed function, its routing) of ARM at one knob (``evaluate_arm``'s labels)."""
-    from ..arm.evaluate import knob_mode
-
-    label, eta = knob_mode(knob, arm.costs())
-
+def routed_case(model, lr, kwargs, batch_size, layout, amp) -> tuple:
+    """(timed function, its routing) of a routed model's batched inference with ``upscale`` keyword arguments
+    (e.g. ARM's ``eta``)."""
     def fn():
         with amp():
-            return upscale(arm, lr, batch_size=batch_size, layout=layout, eta=eta)
-    return label, fn, upscale(arm, lr, batch_size=batch_size, layout=layout, eta=eta)[1]
+            return upscale(model, lr, batch_size=batch_size, layout=layout, **kwargs)
+    return fn, upscale(model, lr, batch_size=batch_size, layout=layout, **kwargs)[1]
+
+
+def _has_weights(net: nn.Module) -> bool:
+    """A path that is a network (not a parameter-free bicubic path): its batch size is tuned and reported."""
+    return any(True for _ in net.parameters())
 
 
 def _row(which, mode, mix, costs, lr, times, classes, n, *, scale, peak_mb, **settings) -> dict:

@@ -30,6 +30,16 @@ def knob_mode(knob, costs) -> tuple[str, object]:
     return f"k{float(knob):g}", routing.eta(float(knob), costs)
 
 
+def perf_cases(arm: ArmSupernet, knobs) -> list[tuple[str, dict]]:
+    """ARM's cases of the latency benchmark (``bench.analysis.perf.benchmark``'s ``others``): (knob label,
+    ``upscale`` keyword arguments) of each knob."""
+    cases = []
+    for knob in knobs:
+        label, eta = knob_mode(knob, arm.costs())
+        cases.append((label, {"eta": eta}))
+    return cases
+
+
 def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), model_id: str = "arm",
                  batch_size: int = 64, coverage: str = "paper") -> pd.DataFrame:
     """Rows (testset, image, backbone, model = ``<model_id>_<knob>``, kind "arm", knob, metrics, n_class0…3,

@@ -32,6 +32,47 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto")
 
 
+def add_model_arguments(parser: argparse.ArgumentParser, *, arch_required: bool = False) -> None:
+    """How the evaluate and routing verbs name the model they load: a registry name (--arch, the authors'
+    checkpoint format) or a registered method (--method, bench.methods) with its JSON --options."""
+    parser.add_argument("--model", nargs="+", default=[],
+                        help="checkpoint (authors' key format); a --method may load several")
+    parser.add_argument("--arch", required=arch_required,
+                        help="registry name, e.g. fsrcnn or classsr_fsrcnn (or --method)")
+    parser.add_argument("--classifier", default="classifier",
+                        help="registry name of a ClassSR model's classifier (default: the paper's Class-Module)")
+    parser.add_argument("--method", help="a registered adaptive method (bench.methods) instead of --arch")
+    parser.add_argument("--options", default="{}", help="--method: its load options as a JSON object")
+    parser.add_argument("--backbone", help="backbone column (default: from --arch, classsr_fsrcnn → fsrcnn)")
+
+
+def load_model(args: argparse.Namespace, device) -> tuple:
+    """(model on ``device`` in eval mode, backbone) of the verb's --arch or --method; clear errors naming the flag."""
+    import json
+
+    from ..models import load_official
+
+    if args.method:
+        from ..methods import get_method
+
+        if not args.backbone:
+            raise ValueError(f"--method {args.method} needs --backbone")
+        try:
+            options = json.loads(args.options)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--options is not JSON ({e}): {args.options!r}") from None
+        model = get_method(args.method).load(tuple(args.model), backbone=args.backbone, scale=args.scale, **options)
+        return model.to(device).eval(), args.backbone
+    if not args.arch:
+        raise ValueError("name the model with --arch (a registry name) or --method (a registered method)")
+    if len(args.model) != 1:
+        raise ValueError(f"--arch {args.arch} needs one --model checkpoint (authors' key format), got "
+                         f"{len(args.model)}")
+    backbone = args.backbone or backbone_of(args.arch)  # before loading: a wrong --arch fails at once
+    classifier = {"classifier": args.classifier} if args.arch.startswith("classsr") else {}
+    return load_official(args.arch, args.model[0], scale=args.scale, **classifier).to(device).eval(), backbone
+
+
 def backbone_of(arch: str) -> str:
     """The backbone of a registry name: ``classsr_fsrcnn`` and ``arm_fsrcnn`` → ``fsrcnn`` (the tables' backbone
     column); a clear error naming --arch otherwise."""

@@ -15,22 +15,17 @@ import argparse
 import torch
 
 from ..analysis.evaluate import BICUBIC, evaluate, evaluate_bicubic
-from ..models import load_official
 from ..profile import ArmConfig
 from ..provenance import write_atomic
 from ..device import pick_device
-from .common import add_engine_arguments, backbone_of, limit_threads
+from .common import add_engine_arguments, add_model_arguments, limit_threads, load_model
 
 
 #: Output files checked writable before the work (bench.cli.check_arguments).
 OUTPUT_FILES = ("out", "routing", "sample")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="checkpoint (authors' key format); not used with --arch bicubic")
-    parser.add_argument("--arch", required=True, help="registry name, e.g. fsrcnn or classsr_fsrcnn, or bicubic")
-    parser.add_argument("--classifier", default="classifier",
-                        help="registry name of a ClassSR model's classifier (default: the paper's Class-Module)")
-    parser.add_argument("--backbone", help="backbone column (default: from --arch, classsr_fsrcnn → fsrcnn)")
+    add_model_arguments(parser)  # --model, --arch (also bicubic, arm_<backbone>), --method, --backbone
     parser.add_argument("--id", help="model id in the tables: original or a variant id (default: --arch)")
     parser.add_argument("--out", required=True, help="CSV to write")
     parser.add_argument("--routing", help="also write the class of every patch (ClassSR)")
@@ -46,18 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     limit_threads()
-    if args.arch == BICUBIC:
+    if args.arch == BICUBIC and not args.method:
         df = evaluate_bicubic(testset=args.testset, scale=args.scale, coverage=args.coverage).assign(device="cpu")
-    elif args.arch.startswith("arm_"):
+    elif (args.arch or "").startswith("arm_"):
         df = _evaluate_arm(args)
     else:
-        if not args.model:
-            raise ValueError(f"--arch {args.arch} needs --model (a checkpoint in the authors' key format)")
-        backbone = args.backbone or backbone_of(args.arch)  # before loading: a wrong --arch fails at once
         device = pick_device(args.device)
-        classifier = {"classifier": args.classifier} if args.arch.startswith("classsr") else {}
-        model = load_official(args.arch, args.model, scale=args.scale, **classifier).to(device)
-        df = evaluate(model, backbone=backbone, model_id=args.id or args.arch,
+        model, backbone = load_model(args, device)
+        df = evaluate(model, backbone=backbone, model_id=args.id or args.method or args.arch,
                       testset=args.testset, batch_size=args.batch_size, coverage=args.coverage,
                       routing_out=args.routing, sample_out=args.sample)
         df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
@@ -76,11 +67,11 @@ def _evaluate_arm(args: argparse.Namespace):
     from ..arm.evaluate import evaluate_arm
     from ..models import load_arm
 
-    if not args.model:
-        raise ValueError(f"--arch {args.arch} needs --model (ARM's supernet checkpoint, e.g. ckpt/arm-fsrcnn.pth)")
+    if len(args.model) != 1:
+        raise ValueError(f"--arch {args.arch} needs one --model (ARM's supernet checkpoint, e.g. ckpt/arm-fsrcnn.pth)")
     device = pick_device(args.device)
     lut = None if args.lut == "released" else args.lut
-    arm = load_arm(args.arch.removeprefix("arm_"), args.model, scale=args.scale, lut=lut).to(device)
+    arm = load_arm(args.arch.removeprefix("arm_"), args.model[0], scale=args.scale, lut=lut).to(device)
     df = evaluate_arm(arm, testset=args.testset, knobs=[parse_knob(k) for k in args.knobs],
                       model_id=args.id or "arm", batch_size=args.batch_size, coverage=args.coverage)
     return df.assign(device=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu")

@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arm-knobs", nargs="*", default=[str(k) for k in PerfConfig().arm_knobs],
                         help="ARM (Chen et al., ECCV 2022): knobs of its routed inference to time — k (η = k·C_3), "
                              "e<j> or best; none = no ARM. Backbones with an ARM supernet and a released table only")
+    parser.add_argument("--method", nargs=3, action="append", default=[], metavar=("NAME", "BACKBONE", "OPTIONS"),
+                        help="a registered method (bench.methods) timed beside them on BACKBONE, built at paper "
+                             "widths with seeded random weights from its OPTIONS (JSON); repeatable")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch-size", default="auto",
@@ -93,6 +96,40 @@ def _arm(backbone: str, depth: dict, device):
     return fresh_arm(backbone, seed=0, **depth).to(device).eval()
 
 
+def _others(args, backbone: str, depth: dict, scale: int, device) -> list[tuple]:
+    """(name, model, cases) of the methods timed beside ClassSR on ``backbone``: ARM at its knobs, and every
+    ``--method`` of this backbone with its own routing (mix ``real``)."""
+    from ..arm.evaluate import perf_cases
+    from ..methods import get_method
+
+    others = []
+    arm = _arm(backbone, depth, device) if args.arm_knobs else None
+    if arm is not None:
+        others.append(("arm", arm, perf_cases(arm, [parse_knob(k) for k in args.arm_knobs])))
+    for name, on, options in args.method:
+        if on != backbone:
+            continue
+        method = get_method(name)
+        if method.perf_model is None:
+            raise ValueError(f"--method {name}: the method builds no latency model (Method.perf_model)")
+        torch.manual_seed(0)
+        model = method.perf_model(backbone=backbone, scale=scale, depth=depth, **_options(name, options))
+        others.append((name, model.to(device).eval(), [("real", {})]))
+    return others
+
+
+def _options(name: str, text: str) -> dict:
+    import json
+
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--method {name}: OPTIONS is not JSON ({e}): {text!r}") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"--method {name}: OPTIONS must be a JSON object, got {text!r}")
+    return options
+
+
 def run(args: argparse.Namespace) -> int:
     limit_threads()
     device, lr = pick_device(args.device), _lr(args)
@@ -103,10 +140,10 @@ def run(args: argparse.Namespace) -> int:
         original = build(backbone, width=spec(backbone).paper_widths[-1], **kw).to(device).eval()
         classsr = build(f"classsr_{backbone}", **kw).to(device).eval()
         batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
-        arm = _arm(backbone, kw, device) if args.arm_knobs else None
+        others = _others(args, backbone, kw, original.scale, device)
         for row in benchmark(original, classsr, lr, modes=args.modes, mixes=args.mixes, repeats=args.repeats,
                              warmup=args.warmup, batch_size=batch, layout=args.layout, autocast=args.autocast,
-                             compile=args.compile, arm=arm, arm_knobs=[parse_knob(k) for k in args.arm_knobs]):
+                             compile=args.compile, others=others):
             rows.append({"backbone": backbone, **row, **{k: str(v) for k, v in kw.items()}})
             print(f"{backbone:9s} {row['model']:8s} {row['mode']:9s} {row['mix']:6s} {row['time_ms']:10.1f} ms",
                   flush=True)

@@ -42,6 +42,12 @@ ARM_CAPTION = (
     "training sub-images, not DIV2K's validation set as ARM's. ")
 ARM_FIG_NOTE = ("Triangles: ARM (filled: this run's η sweep; hollow: ARM's published ARM-L/M/S); an ARM point with every "
                 "patch on its bicubic path (0 FLOPs) lies off the axis: see tables/arm.md. ")
+METHODS_CAPTION = (
+    "Registered methods (bench.methods) under ClassSR's protocol, beside the bicubic reference, the -O network and "
+    "the main ClassSR of the same backbone: PSNR in dB (RGB, scale-px crop, mean over images), flops_paper per "
+    "32×32 LR patch (paper convention, the method's routing cost included) and flops_pct (% of the -O network); "
+    "frac_classK: share of patches on path K (0 = cheapest); collapsed: ≥ 95 % of the patches on one path. ")
+METHODS_FIG_NOTE = "Diamonds: registered methods (tables/methods.md). "
 LEARNING_CAPTION = (
     "Learning curves: mean PSNR (dB, RGB, same grid and crop as Table 1) of every -O network at its kept "
     "snapshots (train.snapshot_every) and at the end of training; gain_over_bicubic_db: minus MATLAB-bicubic "
@@ -104,11 +110,18 @@ def run(args: argparse.Namespace) -> int:
     if len(arm):
         arm.to_csv(out / "tables" / "arm.csv", index=False)
         write_text(out / "tables" / "arm.md", tables.markdown_by_testset(arm, ARM_CAPTION + note))
-    for testset in t1["testset"].unique():
-        figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
-                     "Filled: this run; hollow: the paper (Table 1"
-                     + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs). "
-                     + (ARM_FIG_NOTE if len(arm) else "") + note, arm if len(arm) else None)
+    methods = tables.methods_table(summary)
+    if len(methods):
+        methods.to_csv(out / "tables" / "methods.csv", index=False)
+        write_text(out / "tables" / "methods.md", tables.markdown_by_testset(methods, METHODS_CAPTION + note))
+    points = [figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
+                           "Filled: this run; hollow: the paper (Table 1"
+                           + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs). "
+                           + (ARM_FIG_NOTE if len(arm) else "") + (METHODS_FIG_NOTE if len(methods) else "") + note,
+                           arm if len(arm) else None, methods)
+              for testset in t1["testset"].unique()]
+    if points:  # every point of the Fig. 2 panels, as drawn
+        pd.concat(points, ignore_index=True).to_csv(out / "tables" / "fig2_points.csv", index=False)
     ab = tables.ablation_table(summary)
     ab.to_csv(out / "tables" / "ablations.csv", index=False)
     write_text(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))

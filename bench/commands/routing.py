@@ -9,19 +9,16 @@ from __future__ import annotations
 import argparse
 
 from ..device import pick_device
-from ..models import load_official
 from ..provenance import write_atomic
 from ..analysis.routing import branch_costs, patch_cache
-from .common import add_engine_arguments, limit_threads
+from .common import add_engine_arguments, add_model_arguments, limit_threads, load_model
 
 
 #: Output files checked writable before the work (bench.cli.check_arguments).
 OUTPUT_FILES = ("out", "costs")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="ClassSR checkpoint (authors' key format)")
-    parser.add_argument("--arch", required=True, help="registry name, e.g. classsr_fsrcnn")
-    parser.add_argument("--classifier", default="classifier", help="registry name of its classifier")
+    add_model_arguments(parser)  # a ClassSR checkpoint (--arch classsr_<backbone>) or a --method's model
     parser.add_argument("--out", required=True, help="per-patch cache CSV")
     parser.add_argument("--costs", required=True, help="per-part cost CSV")
     add_engine_arguments(parser)
@@ -29,8 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     limit_threads()
-    model = load_official(args.arch, args.model, scale=args.scale, classifier=args.classifier)
-    model = model.to(pick_device(args.device)).eval()
+    model = load_model(args, pick_device(args.device))[0]
     cache = patch_cache(model, testset=args.testset, coverage=args.coverage, batch_size=args.batch_size)
     write_atomic(args.costs, lambda tmp: branch_costs(model).to_csv(tmp, index=False))
     # 9 significant digits: float32 logits survive the round trip, so the cached argmax is the model's

@@ -35,7 +35,7 @@ class ArmSupernet(nn.Module):
 
     #: The method interface (bench.core.inference): routed (``branches`` decided by ``route``), any-time (``route``
     #: takes a knob, ``mode``), no router module (the edge score), paths built at first use
-    routed, any_time, lazy_paths, router = True, True, True, None
+    routed, any_time, lazy_paths, router, method = True, True, True, None, "arm"
 
     def __init__(self, *, backbone: str, state: dict, scale: int = 4, lut=None, centres=None):
         super().__init__()

@@ -40,7 +40,7 @@ class Routed:
 class ClassSR(nn.Module):
     #: The method interface the engine, evaluation and perf use (bench.core.inference): a routed model whose paths
     #: are ``branches``, decided by ``route`` after its ``router`` module; one pass's cost is its routing's
-    routed = True
+    routed, method = True, "classsr"
 
     def __init__(self, *, backbone: str, widths: Sequence[int], scale: int = 4, classifier: str = "classifier",
                  **branch_kwargs):

@@ -18,6 +18,8 @@ class RoutedModel(Protocol):
     lazy_paths: bool
     """True when ``branches`` are built at first use (the engine prepares them itself); absent = False."""
     scale: int
+    method: str
+    """The method's name: the ``variant`` column of its evaluation rows (``classsr``, ``arm``, a registered one)."""
 
     @property
     def branches(self) -> list[nn.Module]:
@@ -45,5 +47,5 @@ class RoutedModel(Protocol):
 
 
 #: The members every routed model defines (the flags ``any_time`` and ``lazy_paths`` default to False).
-MEMBERS = ("routed", "scale", "branches", "router", "num_classes", "route", "check_classes", "path_costs",
+MEMBERS = ("routed", "method", "scale", "branches", "router", "num_classes", "route", "check_classes", "path_costs",
            "compile_networks")

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from ..backbones import spec
+from ..methods import RESERVED_IDS, MethodModel, get_method, method_config
 from ..config import ConfigError, from_dict, merge, nested, to_dict
 from .layout import Layout
 from ..profile import AblationConfig, Profile, SplitConfig
@@ -84,6 +85,7 @@ class Plan:
             self.variants[(ab.backbone, ab.id)] = Variant(ab.backbone, ab.id, apply_ablation(profile, ab))
         self._tags = self._assign_tags()
         self._check_ablations_change_something()
+        self.method_models = self._method_models()
 
     def _branch_digests(self, v: Variant) -> tuple[str, ...]:
         return tuple(self._branch_run(v, k).digest() for k in _networks(v.widths))
@@ -112,6 +114,18 @@ class Plan:
         stages = ("classsr", "joint") if v.profile.train.joint else ("classsr",)
         return (self._branch_digests(v), v.widths, v.profile.train.backbones[v.backbone].branch_source,
                 tuple(resolve(v.profile, st, v.backbone, data_dir=str(self.data_dir)).digest() for st in stages))
+
+    def _method_models(self) -> dict[tuple[str, str], MethodModel]:
+        """(backbone, model id) -> every evaluated model of the profile's registered methods (bench.methods)."""
+        out = {}
+        for name, raw in self.profile.methods.items():
+            for m in get_method(name).models(self, method_config(name, raw)):
+                taken = (m.backbone, m.id) in self.variants or (m.backbone, m.id) in out
+                if taken or m.id in RESERVED_IDS or m.id.startswith("arm_"):
+                    raise ConfigError(f"methods.{name}: model id {m.id!r} of {m.backbone} is taken (a ClassSR "
+                                      f"variant, another method's model or one of {list(RESERVED_IDS)})")
+                out[(m.backbone, m.id)] = m
+        return out
 
     def tag(self, backbone: str, variant: str) -> str:
         """The branch-run tag of a variant (the ``{tag}`` of ``runs/{backbone}/branches_{tag}/``)."""
@@ -172,8 +186,10 @@ class Plan:
         ``evaluate.routing_curves`` is on."""
         if not self.profile.evaluate.routing_curves:
             return []
+        models = list(self.variants) + [key for key, m in self.method_models.items()
+                                        if get_method(m.method).routing_cache]
         return [(t.name, b, m, *(self.evaluation(t.name, b, m, kind) for kind in ("patch_cache", "patch_costs")))
-                for t in self.profile.data.test_sets for b, m in self.variants]
+                for t in self.profile.data.test_sets for b, m in models]
 
     def train_logs(self) -> list[tuple[Path, Path]]:
         """(stage-2 model, its train_log.csv) of every trained ClassSR variant (the training-curve figure); the
@@ -255,6 +271,31 @@ class Plan:
         v = self._variant(backbone, model)
         return f"classsr_{backbone}", self.variant_model(backbone, model, v.final_stage)
 
+    def evaluated_inputs(self, backbone: str, model: str) -> list[Path]:
+        """The checkpoint(s) an evaluated model id loads: a method's inputs, or the one file of -O or ClassSR."""
+        if (backbone, model) in self.method_models:
+            return [Path(p) for p in self.method_models[(backbone, model)].inputs]
+        return [self.evaluated_model(backbone, model)[1]]
+
+    def load_args(self, backbone: str, model: str) -> list[str]:
+        """How the evaluate and routing verbs load it: ``--method`` with its options, or ``--arch``/``--classifier``
+        (the checkpoints are given by --model)."""
+        m = self.method_models.get((backbone, model))
+        if m is not None:
+            return ["--method", m.method, "--options", m.options_json()]
+        return ["--arch", self.evaluated_model(backbone, model)[0],
+                "--classifier", self.evaluated_classifier(backbone, model)]
+
+    def perf_args(self) -> list[str]:
+        """``python -m bench perf`` arguments: the profile's perf section, and every method's model once per
+        backbone (``--method NAME BACKBONE OPTIONS``) built at paper widths."""
+        seen, extra = set(), []
+        for m in self.method_models.values():
+            if get_method(m.method).perf_model is not None and (m.method, m.backbone) not in seen:
+                seen.add((m.method, m.backbone))
+                extra += ["--method", m.method, m.backbone, m.options_json()]
+        return self.profile.perf_args() + extra
+
     def evaluated_classifier(self, backbone: str, model: str) -> str:
         """Registry name of the classifier of an evaluated ClassSR model ("classifier": the paper's)."""
         if model == "original" or self.profile.official.folder:
@@ -295,9 +336,9 @@ class Plan:
 
     # ---- targets
     def evaluations(self) -> list[Path]:
-        """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O and ClassSR, then
-        ARM's sweeps."""
-        models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants)
+        """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O, ClassSR and
+        registered method's model, then ARM's sweeps."""
+        models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants) | set(self.method_models)
         return [p for t in self.profile.data.test_sets for p in
                 [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]
                 + [self.arm_evaluation(t.name, b) for b in self.profile.arm.backbones]]

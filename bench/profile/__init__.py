@@ -5,8 +5,9 @@ states what it changes, e.g. iteration counts for a demo. ``load_profile`` is th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..config import ConfigError, FolderName, from_dict, merge, read_numbers, read_yaml
 from ..backbones import spec
@@ -40,6 +41,9 @@ class Profile:
     """Latency benchmark of the perf target (wall time next to FLOPs)."""
     arm: ArmConfig = ArmConfig()
     """ARM (ECCV 2022), ClassSR's successor, evaluated next to it under the same protocol."""
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Registered adaptive methods to evaluate (bench.methods), each with its own section, e.g. methods.<name>:
+    {backbones: [fsrcnn]}; its keys are checked by the method's config."""
 
     def perf_args(self) -> list[str]:
         """``python -m bench perf`` arguments of the perf section, timing the profile's backbones by default."""
@@ -84,6 +88,7 @@ def load_profile(path: str | Path | None = None, overrides: dict | None = None) 
     except ConfigError as e:
         raise ConfigError(f"{path or 'profile'}: {e}") from None
     _check_classes(profile, path)
+    _check_methods(profile, path)
     return profile
 
 
@@ -108,3 +113,16 @@ def _check_classes(profile: Profile, path) -> None:
             raise ConfigError(f"{path or 'profile'}: split.num_classes is {profile.split.num_classes} but "
                               f"train.backbones.{name}.widths has {len(widths)} branches {list(widths)}: one class "
                               "per branch (set both)")
+
+
+def _check_methods(profile: Profile, path) -> None:
+    """Every ``methods.<name>`` names a registered method and passes its config (checked at load, by key)."""
+    from ..methods import method_config
+
+    for name, raw in profile.methods.items():
+        try:
+            method_config(name, raw)
+        except ConfigError as e:
+            raise ConfigError(f"{path or 'profile'}: {e}") from None
+        except KeyError as e:
+            raise ConfigError(f"{path or 'profile'}: methods.{name}: {e.args[0]}") from None

@@ -23,53 +23,85 @@ def _captioned(fig, caption: str, *, chars_per_line: int = 140, size: float = 5.
     fig.text(0.01, 0.01, caption, fontsize=size, wrap=True, va="bottom")
 
 
-def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.DataFrame | None = None) -> None:
+def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.DataFrame | None = None,
+         methods: pd.DataFrame | None = None) -> pd.DataFrame:
     """PSNR (dB) vs FLOPs per patch (G, paper convention): -O and ClassSR joined; paper points hollow; bicubic
     (0 FLOPs, off the log axis) as a dashed horizontal line; ARM's η sweep (``bench.arm.report`` rows) as triangles,
-    its published ARM-L/M/S hollow."""
+    its published ARM-L/M/S hollow; every registered method's models (``tables.methods_table``) as diamonds.
+    Returns the points drawn (testset, backbone, method, model, source, flops_paper, psnr_db)."""
     sub = table[table["testset"] == testset]
     nets = sub[sub["variant"] != "bicubic"]
     arm = arm[(arm["testset"] == testset) & (arm["method"] == "arm")] if arm is not None else pd.DataFrame()
-    backbones = list(dict.fromkeys([*nets["backbone"], *arm.get("backbone", [])]))
+    others = _other_methods(methods, testset)
+    backbones = list(dict.fromkeys([*nets["backbone"], *arm.get("backbone", []), *others.get("backbone", [])]))
     palette = dict(zip(backbones, sns.color_palette("tab10")))
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    points = []
+
+    def draw(x, y, *, backbone, method, model, source, **style):
+        ax.scatter(x / 1e9, y, **style)
+        methods = [method] * len(x) if isinstance(method, str) else list(method)
+        points.extend({"testset": testset, "backbone": backbone, "method": k, "model": m, "source": source,
+                       "flops_paper": f, "psnr_db": p} for k, m, f, p in zip(methods, model, x, y))
+
     for backbone, g in nets.groupby("backbone", sort=False):
         g = g.set_index("variant").reindex(["original", "classsr"])
         colour = palette[backbone]
         ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-", color=colour, alpha=0.6)
-        ax.scatter(g["flops_paper"] / 1e9, g["psnr_db"], color=colour, marker="o", label=f"{backbone} (ours)")
+        draw(g["flops_paper"], g["psnr_db"], backbone=backbone, method=g.index, model=g.index, source="ours",
+             color=colour, marker="o", label=f"{backbone} (ours)")
         if g["paper_psnr_db"].notna().all():
             ax.plot(g["paper_flops"] / 1e9, g["paper_psnr_db"], ":", color=colour, alpha=0.6)
-            ax.scatter(g["paper_flops"] / 1e9, g["paper_psnr_db"], facecolors="none", edgecolors=colour,
-                       marker="s", label=f"{backbone} (paper)")
+            draw(g["paper_flops"], g["paper_psnr_db"], backbone=backbone, method=g.index, model=g.index,
+                 source="paper", facecolors="none", edgecolors=colour, marker="s", label=f"{backbone} (paper)")
     for (backbone, source), g in (arm.groupby(["backbone", "source"], sort=False) if len(arm) else []):
         g = g[g["flops_paper"] > 0].sort_values("flops_paper")  # an all-bicubic point sits off the log axis
         ours, colour = source == "ours", palette[backbone]
         forced = g["knob"].str.fullmatch(r"e\d")  # a forced path is not a point of the η curve
         swept = g[~forced]
         ax.plot(swept["flops_paper"] / 1e9, swept["psnr_db"], "-." if ours else ":", color=colour, alpha=0.6)
-        ax.scatter(swept["flops_paper"] / 1e9, swept["psnr_db"], marker="^", color=colour if ours else "none",
-                   edgecolors=colour, label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
+        draw(swept["flops_paper"], swept["psnr_db"], backbone=backbone, method="arm", model=swept["knob"],
+             source=source, marker="^", color=colour if ours else "none", edgecolors=colour,
+             label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
         if forced.any():
-            ax.scatter(g[forced]["flops_paper"] / 1e9, g[forced]["psnr_db"], marker="x", color=colour,
-                       label=f"ARM-{backbone} (ours, one width everywhere)")
+            draw(g[forced]["flops_paper"], g[forced]["psnr_db"], backbone=backbone, method="arm",
+                 model=g[forced]["knob"], source=source, marker="x", color=palette[backbone],
+                 label=f"ARM-{backbone} (ours, one width everywhere)")
+    for (backbone, method), g in (others.groupby(["backbone", "method"], sort=False) if len(others) else []):
+        draw(g["flops_paper"], g["psnr_rgb_db"], backbone=backbone, method=method, model=g["model"], source="ours",
+             marker="D", color=palette[backbone], edgecolors="k", label=f"{method}-{backbone} (ours)")
     bicubic = sub[sub["variant"] == "bicubic"]
     if len(bicubic):
         ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")
-    flops = pd.concat([nets["flops_paper"], nets.get("paper_flops", pd.Series(dtype=float)),
-                       arm.get("flops_paper", pd.Series(dtype=float))]).dropna()
-    flops = flops[flops > 0]
-    if len(flops) and flops.max() > 5 * flops.min():  # log only where the points span backbones; else unreadable
-        ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    _flops_axis(ax, pd.Series([p["flops_paper"] for p in points], dtype=float))
     ax.set_xlabel("FLOPs per 32×32 LR patch (G, paper convention)")
     ax.set_ylabel("PSNR (dB, RGB)")
-    ax.set_title(f"{testset}: original (-O) → ClassSR" + (" and ARM's η sweep" if len(arm) else ""))
+    ax.set_title(f"{testset}: original (-O) → ClassSR" + (" and ARM's η sweep" if len(arm) else "")
+                 + (" and other methods" if len(others) else ""))
     ax.legend(fontsize=7, ncol=2)
     _captioned(fig, caption)
     fig.savefig(out, dpi=120)
     plt.close(fig)
+    return pd.DataFrame(points, columns=["testset", "backbone", "method", "model", "source", "flops_paper",
+                                         "psnr_db"]).dropna(subset=["flops_paper", "psnr_db"])
+
+
+def _other_methods(methods: pd.DataFrame | None, testset: str) -> pd.DataFrame:
+    """The registered methods' own rows of ``testset`` (not the context rows of the methods table)."""
+    if methods is None or methods.empty:
+        return pd.DataFrame()
+    sub = methods[(methods["testset"] == testset) & ~methods["method"].isin(["bicubic", "original", "classsr"])]
+    return sub[sub["flops_paper"] > 0]
+
+
+def _flops_axis(ax, flops: pd.Series) -> None:
+    """Log FLOPs only where the points span backbones (else unreadable); plain G ticks."""
+    flops = flops.dropna()
+    flops = flops[flops > 0]
+    if len(flops) and flops.max() > 5 * flops.min():
+        ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def class_map(sample_png: Path, routing_csv: Path, out: Path, *, scale: int = 4, patch: int = 32,

@@ -31,7 +31,8 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
                "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
                "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
                "mean_max_prob": weighted("mean_max_prob"),
-               "arm": bool(g["knob"].notna().any()) if "knob" in g else False}  # ARM's sweep rows (knob: a key column)
+               "arm": bool(g["knob"].notna().any()) if "knob" in g else False,  # ARM's sweep rows (knob: a key column)
+               "method": _method(g)}
         for col in sorted(c for c in g.columns if c.startswith("n_class")):
             out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
         return pd.Series(out)
@@ -44,6 +45,18 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
     rows["max_class_frac"] = frac.max(axis=1) if frac.shape[1] else np.nan
     rows["collapsed"] = rows["max_class_frac"] >= COLLAPSE
     return rows
+
+
+#: Methods with tables of their own (Table 1, ablations, ARM's); every other method's rows go to the methods table.
+OWN_TABLES = ("classsr", "original", BICUBIC, "arm")
+
+
+def _method(g: pd.DataFrame) -> str:
+    """The method of one model's rows: ARM's sweep (knob set), else the evaluation's ``variant`` column (bicubic,
+    original, classsr or a registered method's name)."""
+    if "knob" in g and g["knob"].notna().any():
+        return "arm"
+    return str(g["variant"].iloc[0]) if "variant" in g and g["variant"].notna().any() else "classsr"
 
 
 def _variant(model: str) -> str:
@@ -105,7 +118,8 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every ClassSR variant with its -O network and the bicubic reference of each test set."""
     rows = dataset_rows(summary)
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
-    rows = rows[~rows["arm"]].dropna(axis=1, how="all")  # ARM's sweep (4 paths) has its own table (bench.arm.report)
+    # ARM's sweep (4 paths) has its own table (bench.arm.report), other methods theirs (methods_table)
+    rows = rows[rows["method"].isin(["classsr", "original", BICUBIC])].dropna(axis=1, how="all")
     rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",
@@ -113,6 +127,29 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     order = rows["model"].map(lambda m: {BICUBIC: 0, "original": 1}.get(m, 2))
     rows = rows.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+
+
+def methods_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Every registered method's models (``bench.methods``) beside the bicubic reference, the -O network and the
+    main ClassSR of the same backbone and test set; ``flops_pct``: % of the -O network's FLOPs (paper convention).
+    Empty when the profile evaluates no such method."""
+    rows = dataset_rows(summary)
+    others = rows[~rows["method"].isin(OWN_TABLES)]
+    if others.empty:
+        return pd.DataFrame()
+    pairs = set(zip(others["backbone"], others["testset"]))
+    context = rows[[(b, t) in pairs and m in ("original", "classsr") for b, t, m in
+                    zip(rows["backbone"], rows["testset"], rows["model"])]]
+    bicubic = rows[(rows["model"] == BICUBIC) & rows["testset"].isin(others["testset"])]
+    table = pd.concat([bicubic, context, others])
+    original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
+    table["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
+                          for b, t, f in zip(table["backbone"], table["testset"], table["flops_paper"])]
+    keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper",
+            "flops_pct", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
+    order = table["method"].map(lambda m: {BICUBIC: 0, "original": 1, "classsr": 2}.get(m, 3))
+    table = table.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
+    return table[keep].dropna(axis=1, how="all").reset_index(drop=True)
 
 
 def markdown_by_testset(df: pd.DataFrame, caption: str) -> str:

@@ -73,7 +73,7 @@ def input_dir(wildcards, input):
 
 def summary_profile(wildcards):
     # a function: the official file-name templates ("{name}") must not be read as wildcards
-    return profile_json("data", "split", "train", "ablations", "evaluate", "official", "arm")
+    return profile_json("data", "split", "train", "ablations", "evaluate", "official", "arm", "methods")
 
 
 def summarize_params():
@@ -122,12 +122,14 @@ def joint_run(wildcards):
     return run_json(PLAN.variant_run(wildcards.backbone, wildcards.variant, "joint"))
 
 
-def evaluated_checkpoint(wildcards):
-    return str(PLAN.evaluated_model(wildcards.backbone, wildcards.model)[1])
+def evaluated_inputs(wildcards):
+    """The checkpoint(s) of an evaluated model: -O, a ClassSR variant or a registered method's model."""
+    return [str(p) for p in PLAN.evaluated_inputs(wildcards.backbone, wildcards.model)]
 
 
-def evaluated_arch(wildcards):
-    return PLAN.evaluated_model(wildcards.backbone, wildcards.model)[0]
+def load_args(wildcards):
+    """How the verb loads it: --arch/--classifier, or --method with its options (bench.methods)."""
+    return shlex.join(PLAN.load_args(wildcards.backbone, wildcards.model))
 
 
 def evaluated_classifier(wildcards):
@@ -195,7 +197,7 @@ def input_dir_of_model(wildcards, input):
 
 
 def perf_params():
-    return {"py": PY, "args": shlex.join(PLAN.profile.perf_args())}
+    return {"py": PY, "args": shlex.join(PLAN.perf_args())}
 
 
 def paper_table(name="table1.csv"):

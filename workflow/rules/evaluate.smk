@@ -1,7 +1,7 @@
 rule evaluate:
     input:
         manifest(),
-        model=evaluated_checkpoint,
+        model=evaluated_inputs,
     output:
         csv=out("evaluation"),
         routing=out("routing"),
@@ -15,11 +15,9 @@ rule evaluate:
         "../envs/bench.yaml"
     params:
         **evaluate_params(),
-        arch=evaluated_arch,
-        classifier=evaluated_classifier,
+        load=load_args,
     shell:
-        "{params.py} -m bench evaluate --model {input.model} --arch {params.arch} --classifier {params.classifier}"
-        " --backbone {wildcards.backbone}"
+        "{params.py} -m bench evaluate --model {input.model} {params.load} --backbone {wildcards.backbone}"
         " --id {wildcards.model} --testset {params.testset} --out {output.csv} --routing {output.routing}"
         " --sample {output.sample} --batch-size {params.batch} --coverage {params.coverage}"
         " --scale {params.scale} --device {params.device}"
@@ -29,7 +27,7 @@ rule evaluate:
 rule routing_cache:
     input:
         manifest(),
-        model=evaluated_checkpoint,
+        model=evaluated_inputs,
     output:
         cache=out("patch_cache"),
         costs=out("patch_costs"),
@@ -42,10 +40,9 @@ rule routing_cache:
         "../envs/bench.yaml"
     params:
         **evaluate_params(),
-        arch=evaluated_arch,
-        classifier=evaluated_classifier,
+        load=load_args,
     shell:
-        "{params.py} -m bench routing --model {input.model} --arch {params.arch} --classifier {params.classifier}"
+        "{params.py} -m bench routing --model {input.model} {params.load} --backbone {wildcards.backbone}"
         " --testset {params.testset} --out {output.cache} --costs {output.costs} --batch-size {params.batch}"
         " --coverage {params.coverage} --scale {params.scale} --device {params.device} > {log} 2>&1"
 
