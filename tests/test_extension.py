@@ -397,3 +397,59 @@ def test_a_third_method_is_one_package_and_runs_through_the_ci_dag(tmp_path):
     assert {"classifier", "classifier_bias", "oracle", "random"} <= set(curves[curves["model"] == "variance"]["policy"])
     perf = pd.read_csv(out / "perf" / "latency.csv")
     assert len(perf[perf["model"] == "variance"]) == 1
+
+
+def _probe_method(monkeypatch, ids=("probe",)):
+    """A registered method whose models are the main ClassSR's branches of fsrcnn (no package on disk)."""
+    import dataclasses
+
+    from bench import methods
+
+    @dataclasses.dataclass(frozen=True)
+    class ProbeConfig:
+        backbones: tuple[str, ...] = ("fsrcnn",)
+
+    def models(plan, cfg):
+        return [methods.MethodModel(method="probe", backbone=b, id=i, inputs=tuple(map(str, plan.branch_models(
+            b, "classsr")))) for b in cfg.backbones for i in ids]
+
+    monkeypatch.setitem(methods.METHODS, "probe", methods.Method(name="probe", config=ProbeConfig, models=models,
+                                                                 load=lambda *a, **k: None))
+
+
+def test_a_method_section_is_checked_by_the_methods_own_config(monkeypatch):
+    from bench.config import ConfigError
+    from bench.profile import load_profile
+
+    _probe_method(monkeypatch)
+    with pytest.raises(ConfigError, match=r"methods\.nope: unknown method 'nope'; registered: .*probe"):
+        load_profile(ROOT / "configs" / "ci.yaml", {"methods": {"nope": {}}})
+    with pytest.raises(ConfigError, match=r"unknown config key 'methods\.probe\.treshold'"):
+        load_profile(ROOT / "configs" / "ci.yaml", {"methods": {"probe": {"treshold": 1}}})
+    with pytest.raises(ConfigError, match=r"methods\.probe\.backbones: expected a list"):
+        load_profile(ROOT / "configs" / "ci.yaml", {"methods": {"probe": {"backbones": 3}}})
+
+
+@pytest.mark.parametrize("taken", ["original", "classsr", "no_class_loss", "arm_k1", "bicubic"])
+def test_a_method_model_id_cannot_take_another_models_place(monkeypatch, taken):
+    from bench.config import ConfigError
+    from bench.plan.dag import Plan
+    from bench.profile import load_profile
+
+    _probe_method(monkeypatch, ids=(taken,))
+    with pytest.raises(ConfigError, match=f"methods.probe: model id '{taken}' of fsrcnn is taken"):
+        Plan(load_profile(ROOT / "configs" / "ci.yaml", {"methods": {"probe": {}}}))
+
+
+def test_the_plan_gives_a_method_model_its_inputs_load_arguments_and_latency_row(monkeypatch):
+    from bench.plan.dag import Plan
+    from bench.profile import load_profile
+
+    _probe_method(monkeypatch)
+    plan = Plan(load_profile(ROOT / "configs" / "ci.yaml", {"methods": {"probe": {}}}))
+    assert plan.evaluated_inputs("fsrcnn", "probe") == plan.branch_models("fsrcnn", "classsr")
+    assert plan.load_args("fsrcnn", "probe") == ["--method", "probe", "--options", "{}"]
+    assert plan.load_args("fsrcnn", "classsr")[:2] == ["--arch", "classsr_fsrcnn"]
+    assert plan.evaluation("embedded", "fsrcnn", "probe") in plan.evaluations()
+    assert ("embedded", "fsrcnn", "probe") in {c[:3] for c in plan.routing_caches()}
+    assert "--method" not in plan.perf_args()  # no perf_model: nothing to time
