@@ -4,7 +4,9 @@ Per image: tile the LR (32/28, the authors' grid), route and super-resolve (8-bi
 crop the HR to the covered area, then RGB and Y PSNR/SSIM with a ``scale``-px border crop, the patch count per
 class and FLOPs per patch: ``flops_paper`` (the paper's convention, our exact counts, classifier included for
 every ClassSR model), ``flops_authors`` (the authors' bookkeeping: rounded constants, classifier for FSRCNN only;
-empty when the widths are not the paper's), ``macs`` (true multiply-adds) and the wall time.
+empty when the widths are not the paper's), ``macs`` (true multiply-adds), ``flops_image`` (paper convention, the
+whole image: per-patch rate × patches run, or × covered LR area / 32² for a whole-image method as PCSR) and the
+wall time.
 
 ``evaluate_bicubic`` gives the zero-FLOPs reference every table and plot shows: MATLAB-bicubic ×scale upscaling
 of the same LR image (rounded to 8 bits, as MATLAB's ``imresize`` returns it for 8-bit input), scored on the same
@@ -82,9 +84,11 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     if gt.shape != sr_img.shape:
         raise ValueError(f"{hr_path}: HR {hr.shape[1]}×{hr.shape[0]} is smaller than {model.scale}× its LR")
     c = model.scale
-    n = len(make_grid(lr.shape[1], lr.shape[2], coverage=coverage))
+    grid = make_grid(lr.shape[1], lr.shape[2], coverage=coverage)
+    n, (ch, cw) = len(grid), grid.covered_hr(c)
     max_prob = probs.amax(1) if probs is not None else None  # the confidence of every routing decision
-    return {**scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "classes": classes, "max_prob": max_prob,
+    return {**scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "lr_covered": ch * cw // (c * c),
+            "classes": classes, "max_prob": max_prob,
             "sr": sr}
 
 
@@ -119,7 +123,7 @@ def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "pa
         start = time.perf_counter()
         res = bicubic_image(lr_path, hr_path, scale=scale, coverage=coverage)
         rows.append({"testset": testset.name, "image": name, "backbone": BICUBIC, "model": BICUBIC,
-                     "variant": BICUBIC, **res, "flops_paper": 0.0, "macs": 0.0, "flops_authors": 0.0,
+                     "variant": BICUBIC, **res, "flops_paper": 0.0, "macs": 0.0, "flops_authors": 0.0, "flops_image": 0.0,
                      "time_ms": (time.perf_counter() - start) * 1000})
     return pd.DataFrame(rows)
 
@@ -144,10 +148,13 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
                **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
                **({"mean_max_prob": _mean(res["max_prob"])} if routed else {})}
         row.update(routed_costs(costs, counts))
+        # per image: the per-patch rate times the patches run (tiled) or the covered LR area / 32² (whole image)
+        units = res["lr_covered"] / 1024 if getattr(model, "whole_image", False) else res["patches"]
+        row["flops_image"] = row["flops_paper"] * units
         row["flops_authors"] = _authors_flops(model, backbone, counts)
         row["time_ms"] = res["time_ms"]
         rows.append(row)
-        if routed:
+        if routed and not getattr(model, "whole_image", False):  # per-pixel classes: no per-patch routing rows
             routing.append(pd.DataFrame({"image": name, "patch": np.arange(len(res["classes"])),
                                          "class": res["classes"].numpy(),
                                          "max_prob": np.nan if res["max_prob"] is None else res["max_prob"].numpy()}))

@@ -177,8 +177,9 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
              for mix in mixes if "batched" in modes]
     for name, model, cases in (others if "batched" in modes else ()):
         costs[name] = model_costs(model)
-        sizes[name] = "/".join(str(tune_batch_size(net, layout=layout) if batch_size == "auto" else
-                                   batch_size or DEFAULT_BATCH) for net in model.branches if _has_weights(net))
+        sizes[name] = "image" if getattr(model, "whole_image", False) else "/".join(
+            str(tune_batch_size(net, layout=layout) if batch_size == "auto" else batch_size or DEFAULT_BATCH)
+            for net in model.branches if _has_weights(net))
         fast += [(name, label, *routed_case(model, lr, kwargs, batch_size, layout, amp)) for label, kwargs in cases]
     if "whole" in modes:
         image = lr[None].to(device).contiguous(memory_format=memory_format(layout))  # prepared once, not timed

@@ -54,9 +54,11 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
         for name, lr_path, hr_path in pairs:
             res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage, eta=eta)
             n = np.bincount(res["classes"].numpy(), minlength=model.num_classes)
+            cost = routed_costs(costs, n.tolist())
             rows.append({"testset": testset.name, "image": name, "backbone": model.backbone,
                          "model": f"{model_id}_{label}", "kind": "arm", "knob": label, "patches": int(n.sum()),
                          **{k: res[k] for k in METRICS}, **{f"n_class{j}": int(c) for j, c in enumerate(n)},
-                         **routed_costs(costs, n.tolist()), "flops_full_paper": costs["paper"][0][-1],
+                         **cost, "flops_image": cost["flops_paper"] * int(n.sum()),
+                         "flops_full_paper": costs["paper"][0][-1],
                          "time_ms": res["time_ms"]})
     return pd.DataFrame(rows)

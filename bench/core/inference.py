@@ -147,6 +147,8 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     """
     _check_lr(lr)
     model.eval()
+    if getattr(model, "whole_image", False):  # pixel-level methods (PCSR): one pass over the covered LR image
+        return model.upscale_image(lr, coverage=coverage, quantize=quantize, with_probs=with_probs)
     fmt = memory_format(layout)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
     device = next(model.parameters()).device

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from ..backbones import plugin_modules
 
 #: Method packages of this library (one line per method); a profile enables one with ``methods.<name>``.
-METHOD_MODULES: tuple[str, ...] = ()
+METHOD_MODULES: tuple[str, ...] = ("bench.methods.pcsr",)
 #: Model ids a method may not use: the -O network, the bicubic reference and ARM's sweep rows.
 RESERVED_IDS = ("original", "bicubic", "arm")
 

@@ -102,11 +102,17 @@ class CARN(nn.Module):
         self.upsample = Upsampler(width, scale, group)
         self.exit = nn.Conv2d(width, 3, 3, 1, 1)
 
+    #: The modules before the upsampler, without the MeanShifts: PCSR's encoder (its data pipeline subtracts the
+    #: mean instead; pcsr.md §1.3).
+    FEATURE_MODULES = ("entry", "b1", "b2", "b3", "c1", "c2", "c3")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The cascade's output on a mean-subtracted input (width channels, LR size)."""
+        return cascade(self.entry(x), (self.b1, self.b2, self.b3), (self.c1, self.c2, self.c3))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_rgb_batch(x)
-        x = self.entry(self.sub_mean(x))
-        x = cascade(x, (self.b1, self.b2, self.b3), (self.c1, self.c2, self.c3))
-        return self.add_mean(self.exit(self.upsample(x)))
+        return self.add_mean(self.exit(self.upsample(self.features(self.sub_mean(x)))))
 
 
 def infer_kwargs(state: dict) -> dict:

@@ -50,9 +50,16 @@ class FSRCNN(nn.Module):
         # The deconv is not an nn.Conv2d, so the authors' init leaves it at PyTorch's default (spec §8.13).
         init_scaled_kaiming([self.head_conv, self.body_conv], 0.1)
 
+    #: The modules before the upsampler: an encoder built from this network keeps these (PCSR, ECCV 2024).
+    FEATURE_MODULES = ("head_conv", "body_conv")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The LR feature map before the upsampler (width channels; PCSR's encoder output)."""
+        return self.body_conv(self.head_conv(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_rgb_batch(x)
-        return self.tail_conv(self.body_conv(self.head_conv(x)))
+        return self.tail_conv(self.features(x))
 
 
 def infer_kwargs(state: dict) -> dict:

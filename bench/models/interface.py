@@ -17,6 +17,10 @@ class RoutedModel(Protocol):
     """True when ``route`` takes a run-time knob (``mode``: ARM's η); absent = False."""
     lazy_paths: bool
     """True when ``branches`` are built at first use (the engine prepares them itself); absent = False."""
+    whole_image: bool
+    """True for a pixel-level method (PCSR): the engine calls ``upscale_image(lr, coverage=, quantize=,
+    with_probs=)`` → (SR, class per HR pixel[, probabilities]) instead of tiling; its ``path_costs`` are still per
+    32×32 LR patch, averaged over the per-pixel classes. Absent = False."""
     scale: int
     method: str
     """The method's name: the ``variant`` column of its evaluation rows (``classsr``, ``arm``, a registered one)."""

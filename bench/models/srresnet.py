@@ -53,9 +53,16 @@ class MSRResNet(nn.Module):
         init_scaled_kaiming([m for m in (self.conv_first, self.upconv1, self.upconv2, self.HRconv, self.conv_last)
                              if m is not None], 0.1)
 
+    #: The modules before the upsampler: an encoder built from this network keeps these (PCSR, ECCV 2024).
+    FEATURE_MODULES = ("conv_first", "recon_trunk")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual trunk's output (width channels, LR size; PCSR's encoder output)."""
+        return self.recon_trunk(self.lrelu(self.conv_first(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_rgb_batch(x)
-        out = self.recon_trunk(self.lrelu(self.conv_first(x)))
+        out = self.features(x)
         out = self.lrelu(self.pixel_shuffle(self.upconv1(out)))
         if self.upconv2 is not None:
             out = self.lrelu(self.pixel_shuffle(self.upconv2(out)))

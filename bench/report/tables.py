@@ -29,12 +29,16 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
         out = {"images": len(g), "patches": int(w.sum()),
                **{m.column: g[m.column].agg(m.average) for m in METRICS.values() if m.column in g},
                "flops_paper": weighted("flops_paper"), "macs": weighted("macs"),
-               "flops_authors": weighted("flops_authors"), "time_ms": g["time_ms"].sum(),
+               "flops_authors": weighted("flops_authors"),
+               "flops_image": g["flops_image"].mean() if "flops_image" in g else np.nan,  # PCSR's reported unit
+               "time_ms": g["time_ms"].sum(),
                "mean_max_prob": weighted("mean_max_prob"),
                "arm": bool(g["knob"].notna().any()) if "knob" in g else False,  # ARM's sweep rows (knob: a key column)
                "method": _method(g)}
-        for col in sorted(c for c in g.columns if c.startswith("n_class")):
-            out[col.replace("n_", "frac_")] = g[col].sum() / w.sum() if g[col].notna().all() else np.nan
+        counts = sorted(c for c in g.columns if c.startswith("n_class"))
+        total = g[counts].sum().sum()  # patches (ClassSR, ARM) or HR pixels (PCSR routes pixels)
+        for col in counts:
+            out[col.replace("n_", "frac_")] = g[col].sum() / total if g[col].notna().all() and total else np.nan
         return pd.Series(out)
 
     rows = summary.groupby(KEYS, sort=False).apply(agg, include_groups=False).reset_index()
@@ -146,7 +150,7 @@ def methods_table(summary: pd.DataFrame) -> pd.DataFrame:
     table["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                           for b, t, f in zip(table["backbone"], table["testset"], table["flops_paper"])]
     keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper",
-            "flops_pct", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
+            "flops_pct", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
     order = table["method"].map(lambda m: {BICUBIC: 0, "original": 1, "classsr": 2}.get(m, 3))
     table = table.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return table[keep].dropna(axis=1, how="all").reset_index(drop=True)

@@ -1,0 +1,79 @@
+"""PCSR (Jeong, Kim, Jo, Kim, ECCV 2024; ``../shared/spec/pcsr.md``): pixel-level routing between a light and a
+heavy MLP upsampler over a conv encoder, registered as the method ``pcsr``.
+
+A profile evaluates PCSR's released phase-1 networks with ``methods: {pcsr: {folder: <PCSR's save/>}}``: one model
+per backbone and knob (``pcsr_k0``, ``pcsr_k1``, ``pcsr_adm`` …) under the suite's protocol. Torch is imported by
+``load``/``perf_model`` only (planning stays torch-free). Training PCSR here is not implemented yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import Method, MethodModel, register_method
+
+#: The backbones PCSR released phase-1 networks for (its SRResNet files are absent, pcsr.md §1.2).
+RELEASED = ("fsrcnn", "carn")
+
+
+@dataclass(frozen=True)
+class PCSRConfig:
+    """PCSR's section of a profile (``methods.pcsr``)."""
+
+    folder: str = ""
+    """PCSR's save/ folder (github.com/3587jjh/PCSR), user-supplied; nothing is downloaded."""
+    checkpoint: str = "{name}-pcsr-phase1/iter_last.pth"
+    """File of a backbone's phase-1 model under folder ({name}: fsrcnn, carn)."""
+    backbones: tuple[str, ...] = RELEASED
+    """Backbones to evaluate."""
+    knobs: tuple[float | str, ...] = (0.0, 1.0, 2.0, "adm")
+    """PCSR's k (0 = argmax, > 0 towards light, < 0 towards heavy) or adm (its two-means decision)."""
+    refine: bool = True
+    """PCSR's 3×3 refinement of light pixels next to heavy ones (on in PCSR's test script)."""
+
+    def __post_init__(self):
+        if not self.folder:
+            raise ValueError("folder: PCSR's released save/ folder is required (training PCSR here is not "
+                             "implemented yet)")
+        for k in self.knobs:
+            if isinstance(k, bool) or (isinstance(k, str) and k.lower() != "adm"):
+                raise ValueError(f"knobs: {k!r} is neither a number k nor adm")
+
+
+def knob_label(k) -> str:
+    """A model id's knob part: k0, k0p5, km25, adm (ids are [A-Za-z0-9_])."""
+    if isinstance(k, str):
+        return "adm"
+    return "k" + f"{float(k):g}".replace("-", "m").replace(".", "p")
+
+
+def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
+    out = []
+    for backbone in cfg.backbones:
+        path = Path(cfg.folder) / cfg.checkpoint.format(name=backbone)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found (config keys methods.pcsr.folder and methods.pcsr.checkpoint); "
+                                    "PCSR's networks are in the save/ folder of github.com/3587jjh/PCSR")
+        out += [MethodModel(method="pcsr", backbone=backbone, id=f"pcsr_{knob_label(k)}", inputs=(str(path),),
+                            options={"k": k, "refine": cfg.refine}) for k in cfg.knobs]
+    return out
+
+
+def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True):
+    from .checkpoint import load_pcsr
+
+    if len(inputs) != 1:
+        raise ValueError(f"PCSR loads one checkpoint, got {len(inputs)}")
+    return load_pcsr(inputs[0], backbone=backbone, scale=scale, k=k, refine=refine)
+
+
+def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = True):
+    """PCSR's phase-1 network of ``backbone`` at its paper configuration with seeded random weights (the caller
+    seeds): latency follows widths and the heavy fraction, which random weights leave arbitrary."""
+    from .model import PCSR
+
+    return PCSR(backbone=backbone, scale=scale, k=k, refine=refine, **depth)
+
+
+register_method(Method(name="pcsr", config=PCSRConfig, models=models, load=load, perf_model=perf_model,
+                       routing_cache=False, description="PCSR (ECCV 2024): per-pixel light/heavy MLP upsamplers"))

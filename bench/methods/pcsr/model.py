@@ -1,0 +1,207 @@
+"""PCSR (Jeong, Kim, Jo, Kim, "Accelerating Image Super-Resolution Networks with Pixel-Level Classification",
+ECCV 2024; pcsr.md §1–2): a conv encoder once over the whole LR image, then per HR pixel a tiny MLP classifier
+choosing a light or a heavy MLP upsampler (LIIF-style input: the nearest LR feature, the relative coordinate and
+cell), plus a bilinear ×s residual; the run-time knob k (or ADM's 2-means) decides; an optional 3×3 refinement
+blurs light pixels next to heavy ones.
+
+Its routing is per pixel and its encoder sees the whole image, so it implements the method interface as a
+``whole_image`` model: the engine hands it the LR image (cropped to the area the 32/28 grid covers, as PCSR's
+``--crop``) and receives the SR image and the class of every HR pixel. Class 0 = light, 1 = heavy.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...core.tiling import make_grid
+from ...models import build
+from ...models.common import check_classes
+from .cost import PixelCosts, pixel_costs
+
+#: data_norm of PCSR's pipeline: the LR minus this mean goes in, the output plus it comes out (pcsr.md §4).
+MEANS = {"carn": (0.4488, 0.4371, 0.4040)}
+#: PCSR's phase-1 configurations (pcsr.md §1.1): encoder width, heavy / light / classifier hidden sizes.
+CONFIGS = {
+    "fsrcnn": {"width": 48, "heavy": (58,) * 4, "light": (10,) * 3, "classifier": ()},
+    "carn": {"width": 52, "heavy": (74,) * 4, "light": (20,) * 3, "classifier": (10, 10)},
+    "srresnet": {"width": 58, "heavy": (170,) * 4, "light": (40,) * 3, "classifier": (20, 20)},
+}
+#: HR pixels per MLP chunk: memory stays bounded on 8K images (PCSR's pixel_batch_size is 300,000).
+CHUNK = 262_144
+
+
+class MLP(nn.Module):
+    """Linear → ReLU → … → Linear (no output activation); keys ``imnet.layers.{0,2,4,…}`` as PCSR's samplers."""
+
+    def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int):
+        super().__init__()
+        sizes, layers = (n_in, *hidden, n_out), []
+        for a, b in zip(sizes, sizes[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.imnet = nn.Module()
+        self.imnet.layers = nn.Sequential(*layers[:-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.imnet.layers(x)
+
+
+def encoder(backbone: str, width: int, **depth) -> nn.Module:
+    """``backbone`` at ``width`` without its upsampler (and without CARN's MeanShifts): its ``features`` is PCSR's
+    encoder, its keys PCSR's ``encoder.*``."""
+    net = build(backbone, width=width, **depth)
+    keep = getattr(type(net), "FEATURE_MODULES", None)
+    if keep is None:
+        raise ValueError(f"backbone {backbone!r} defines no FEATURE_MODULES: it cannot be PCSR's encoder")
+    for name, child in list(net.named_children()):
+        if name not in keep and any(True for _ in child.parameters()):
+            delattr(net, name)
+    return net
+
+
+class PCSR(nn.Module):
+    """PCSR's phase-1 network over ``backbone``'s encoder; ``k`` (float) or ``"adm"`` decides, ``refine``
+    toggles the refinement. Input and output in [0, 1] (the output is not clamped, as PCSR's)."""
+
+    routed, whole_image, method = True, True, "pcsr"
+
+    def __init__(self, *, backbone: str, scale: int = 4, k: float | str = 0.0, refine: bool = True,
+                 width: int | None = None, heavy=None, light=None, classifier=None, **depth):
+        super().__init__()
+        cfg = CONFIGS.get(backbone)
+        if cfg is None and None in (width, heavy, light, classifier):
+            raise ValueError(f"PCSR has no configuration for {backbone!r} (known: {', '.join(CONFIGS)}); give width, "
+                             "heavy, light and classifier")
+        cfg = {**(cfg or {}), **{k_: v for k_, v in dict(width=width, heavy=heavy, light=light,
+                                                           classifier=classifier).items() if v is not None}}
+        self.backbone, self.scale, self.refine = backbone, scale, bool(refine)
+        self.k = check_knob(k)
+        self.encoder = encoder(backbone, cfg["width"], **depth)
+        n_in = cfg["width"] + 4
+        self.heavy_sampler = MLP(n_in, tuple(cfg["heavy"]), 3)
+        self.light_sampler = MLP(n_in, tuple(cfg["light"]), 3)
+        self.classifier = MLP(n_in, tuple(cfg["classifier"]), 2)
+        self.register_buffer("mean", torch.tensor(MEANS.get(backbone, (0.0, 0.0, 0.0))).view(1, 3, 1, 1),
+                             persistent=False)
+        self._costs: PixelCosts | None = None
+
+    # ---- the method interface
+    @property
+    def branches(self) -> list[nn.Module]:
+        return [self.light_sampler, self.heavy_sampler]
+
+    router = None  # no per-patch router: the routing analysis of bench.analysis.routing does not apply
+    num_classes = 2
+
+    def check_classes(self, classes, n: int, device=None) -> torch.Tensor:
+        return check_classes(classes, n, self.num_classes, device)
+
+    @property
+    def costs(self) -> PixelCosts:
+        """Per-pixel FLOPs constants (E, C, L, Hv; pcsr.md §3), counted once from the modules."""
+        if self._costs is None:
+            self._costs = pixel_costs(self)
+        return self._costs
+
+    def path_costs(self, convention: str = "paper") -> tuple[tuple[float, ...], float]:
+        """Per 32×32 LR patch, as ClassSR's and ARM's (F·1024/(h·w)): each HR pixel's classifier + MLP times the
+        s²·1024 HR pixels of a patch per path, and the encoder's 1024 LR pixels as the router's cost."""
+        c, hr = self.costs.of(convention), self.scale ** 2 * 1024
+        return (hr * (c.classifier + c.light), hr * (c.classifier + c.heavy)), 1024 * c.encoder
+
+    def compile_networks(self, compile_fn) -> "PCSR":
+        self.encoder = compile_fn(self.encoder)
+        return self
+
+    # ---- inference
+    def decision_costs(self) -> torch.Tensor:
+        """PCSR's cost table [E+L, E+H] / (2E+L+H) (its 16×16 probe; the classifier left out, pcsr.md §2.1)."""
+        c = self.costs.of("paper")
+        e, q = 256 * c.encoder, 256 * self.scale ** 2
+        light, heavy = e + q * c.light, e + q * c.heavy
+        return torch.tensor([light, heavy], dtype=torch.float64).div(light + heavy).float()
+
+    @torch.no_grad()
+    def upscale_image(self, lr: torch.Tensor, *, coverage: str = "paper", quantize: bool = True,
+                      with_probs: bool = False, **_):
+        """(SR (3, s·h_cov, s·w_cov) in [0, 1], class per HR pixel (row-major), [probabilities (q, 2)]) of one LR
+        image (3, h, w), cropped to the area the 32/28 grid covers (PCSR's ``--crop``)."""
+        grid = make_grid(lr.shape[1], lr.shape[2], coverage=coverage)
+        hh, ww = (n // self.scale for n in grid.covered_hr(self.scale))
+        device = next(self.parameters()).device
+        x = lr[:, :hh, :ww].unsqueeze(0).to(device).float()
+        sr, heavy, probs = self.forward_image(x)
+        sr = sr[0]
+        if quantize:
+            sr = torch.round(sr.clamp(0, 1) * 255) / 255
+        out = (sr.cpu(), heavy.long().cpu())
+        return (*out, probs.cpu()) if with_probs else out
+
+    def forward_image(self, x: torch.Tensor):
+        """(SR (1, 3, H, W) with the mean added back, heavy flag per HR pixel (q,), probabilities (q, 2)) of one
+        LR image (1, 3, h, w) in [0, 1]: encoder once, classifier, decision, MLPs on their pixels, residual,
+        refinement."""
+        s, (h, w) = self.scale, x.shape[-2:]
+        x = x - self.mean
+        feat = self.encoder.features(x)[0]  # (C, h, w)
+        H, W = s * h, s * w
+        probs = torch.cat([F.softmax(self.classifier(self._queries(feat, start, stop, W)), dim=1)
+                           for start, stop in _chunks(H * W)])
+        heavy = self.decide(probs)
+        pred = torch.empty(H * W, 3, device=x.device)
+        for start, stop in _chunks(H * W):
+            q, flag = self._queries(feat, start, stop, W), heavy[start:stop]
+            out = torch.empty(stop - start, 3, device=x.device)
+            for mlp, mask in ((self.light_sampler, ~flag), (self.heavy_sampler, flag)):
+                if mask.any():
+                    out[mask] = mlp(q[mask])
+            pred[start:stop] = out
+        residual = F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)
+        pred = pred.t().reshape(1, 3, H, W) + residual
+        if self.refine:
+            pred = refine(pred, heavy.view(1, 1, H, W))
+        return pred + self.mean, heavy, probs
+
+    def decide(self, probs: torch.Tensor) -> torch.Tensor:
+        """Heavy flag per pixel: argmax_j p_j / cost_j^k (ties to light), or ADM's two-means (pcsr.md §2.4)."""
+        if self.k == "adm":
+            from .adm import adm_heavy
+
+            return adm_heavy(probs[:, 1])
+        weighted = probs / self.decision_costs().to(probs.device).pow(self.k)
+        return weighted.argmax(dim=1) == 1
+
+    def _queries(self, feat: torch.Tensor, start: int, stop: int, W: int) -> torch.Tensor:
+        """MLP inputs of HR pixels [start, stop) (row-major): nearest LR feature, relative coordinate (row, col)
+        × LR size, relative cell — [C, 2, 2] values (pcsr.md §1.1)."""
+        s = self.scale
+        idx = torch.arange(start, stop, device=feat.device)
+        i, j = idx // W, idx % W
+        f = feat[:, i // s, j // s].t()
+        rel = torch.stack([(2 * (i % s) + 1 - s), (2 * (j % s) + 1 - s)], 1).float() / s
+        cell = torch.full((len(idx), 2), 2.0 / s, device=feat.device)
+        return torch.cat([f, rel, cell], 1)
+
+
+def refine(pred: torch.Tensor, heavy: torch.Tensor) -> torch.Tensor:
+    """PCSR's refinement (pcsr.md §2.6): a light pixel with a heavy 3×3 neighbour, off the outer rows and columns,
+    becomes its 3×3 box mean (replicate padding; all from pre-refinement values)."""
+    mean = F.avg_pool2d(F.pad(pred, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    near = F.avg_pool2d(F.pad(heavy.float(), (1, 1, 1, 1), mode="replicate"), 3, stride=1) > 0
+    mask = near & ~heavy
+    mask[..., 0, :] = mask[..., -1, :] = False
+    mask[..., :, 0] = mask[..., :, -1] = False
+    return torch.where(mask, mean, pred)
+
+
+def check_knob(k) -> float | str:
+    """PCSR's knob: a number k (0 = argmax, > 0 towards light, < 0 towards heavy) or "adm"."""
+    if isinstance(k, str) and k.lower() == "adm":
+        return "adm"
+    if isinstance(k, bool) or not isinstance(k, (int, float)):
+        raise ValueError(f"PCSR's knob k must be a number or 'adm', got {k!r}")
+    return float(k)
+
+
+def _chunks(n: int):
+    return ((start, min(start + CHUNK, n)) for start in range(0, n, CHUNK))
