@@ -181,3 +181,45 @@ def test_pcsr_evaluates_and_times_through_the_generic_engine(tmp_path):
                      others=[("pcsr", tiny(), [("real", {})])])
     pcsr = [r for r in rows if r["model"] == "pcsr"]
     assert len(pcsr) == 1 and pcsr[0]["time_ms"] > 0 and pcsr[0]["batch_sizes"] == "image"
+
+
+def test_the_methods_profile_plans_pcsr_beside_classsr_and_arm_on_both_protocols(tmp_path):
+    """configs/methods.yaml with PCSR's save/ folder set: one evaluation per knob, its own -O, both test sets
+    (uint8 LR and PCSR's 16-bit LR), latency rows for the routed models; a missing file names the config keys."""
+    from pathlib import Path
+
+    from bench.plan.dag import Plan
+    from bench.profile import load_profile
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("fsrcnn-pcsr-phase1", "carn-pcsr-phase1", "fsrcnn-x4", "carn-x4"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "iter_last.pth").write_bytes(b"")
+    plan = Plan(load_profile(root / "configs" / "methods.yaml", {"methods": {"pcsr": {"folder": str(tmp_path)}}}))
+    ids = {m for (b, m) in plan.method_models if b == "fsrcnn"}
+    assert ids == {"pcsr_km25", "pcsr_k0", "pcsr_k0p5", "pcsr_k1", "pcsr_k2", "pcsr_adm", "pcsr_original"}
+    evaluations = {str(p) for p in plan.evaluations()}
+    for testset in ("embedded", "embedded_float"):
+        assert str(plan.evaluation(testset, "carn", "pcsr_adm")) in evaluations
+    assert plan.profile.data.test_sets[1].lr_bits == 16
+    args = plan.perf_args()
+    assert args.count("--method") == 14 and "pcsr_k1" in args
+    (tmp_path / "carn-x4" / "iter_last.pth").unlink()
+    with pytest.raises(FileNotFoundError, match="methods.pcsr.folder and methods.pcsr.baseline"):
+        Plan(load_profile(root / "configs" / "methods.yaml", {"methods": {"pcsr": {"folder": str(tmp_path)}}}))
+
+
+def test_a_16_bit_lr_test_set_is_the_float_bicubic_within_its_quantum(tmp_path):
+    from bench.core.images import read_image
+    from bench.core.resize import bicubic_degrade, imresize
+    from bench.data.prepare import prepare_test
+    from bench.profile import TestSetConfig
+
+    pairs = prepare_test(TestSetConfig(name="f", source="embedded", lr_bits=16), 4, tmp_path)
+    row = pairs.iloc[0]
+    lr = read_image(tmp_path / "test" / "f" / row["lr"])
+    hr = read_image(tmp_path / "test" / "f" / row["hr"])
+    assert lr.dtype == np.uint16 and hr.dtype == np.uint8
+    exact = imresize(hr.astype(np.float64), 1 / 4) / 255
+    assert np.abs(lr / 65535 - np.clip(exact, 0, 1)).max() <= 0.5 / 65535 + 1e-12
+    assert np.abs(lr / 65535 * 255 - bicubic_degrade(hr, 4)[1]).max() <= 0.5 + 1e-9  # uint8 LR: its rounding

@@ -143,7 +143,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]
         row = {"testset": testset.name, "image": name, "backbone": backbone, "model": model_id,
-               "variant": model.method if routed else "original", "patches": res["patches"],
+               "variant": getattr(model, "method", "original"), "patches": res["patches"],
                **{k: res[k] for k in METRICS},
                **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
                **({"mean_max_prob": _mean(res["max_prob"])} if routed else {})}

@@ -176,7 +176,7 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
     fast += [("classsr", mix, engine(classsr, routes[mix]), real if mix == "real" else routes[mix])
              for mix in mixes if "batched" in modes]
     for name, model, cases in (others if "batched" in modes else ()):
-        costs[name] = model_costs(model)
+        costs.update({(name, label): model_costs(model) for label, _ in cases})  # one method, several models
         sizes[name] = "image" if getattr(model, "whole_image", False) else "/".join(
             str(tune_batch_size(net, layout=layout) if batch_size == "auto" else batch_size or DEFAULT_BATCH)
             for net in model.branches if _has_weights(net))
@@ -197,9 +197,10 @@ def benchmark(original: nn.Module, classsr: nn.Module, lr: torch.Tensor, *, mode
         times, peaks = timed_interleaved([c[2] for c in cases], repeats=repeats, warmup=warmup, device=device)
         for (which, mix, _, classes), t, peak in zip(cases, times, peaks):
             row_mode, mix = ("whole", "") if mix == "whole" else (mode, mix)
-            rows.append(_row(which, row_mode, mix, costs[which], lr, t, classes, n, scale=original.scale,
+            rows.append(_row(which, row_mode, mix, costs.get((which, mix)) or costs[which], lr, t, classes, n,
+                             scale=original.scale,
                              peak_mb=peak, layout=group_layout, autocast=autocast or "fp32", compiled=compile,
-                             batch_sizes={"per_patch": "1", "whole": "image"}.get(row_mode, sizes[which])))
+                             batch_sizes={"per_patch": "1", "whole": "image"}.get(row_mode, sizes.get(which, ""))))
     return rows
 
 

@@ -41,9 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arm-knobs", nargs="*", default=[str(k) for k in PerfConfig().arm_knobs],
                         help="ARM (Chen et al., ECCV 2022): knobs of its routed inference to time — k (η = k·C_3), "
                              "e<j> or best; none = no ARM. Backbones with an ARM supernet and a released table only")
-    parser.add_argument("--method", nargs=3, action="append", default=[], metavar=("NAME", "BACKBONE", "OPTIONS"),
-                        help="a registered method (bench.methods) timed beside them on BACKBONE, built at paper "
-                             "widths with seeded random weights from its OPTIONS (JSON); repeatable")
+    parser.add_argument("--method", nargs=4, action="append", default=[],
+                        metavar=("NAME", "BACKBONE", "ID", "OPTIONS"),
+                        help="a registered method's model (bench.methods) timed beside them on BACKBONE, built by "
+                             "the method from its OPTIONS (JSON; e.g. paper widths, seeded random weights); its rows: "
+                             "model NAME, mix ID; repeatable")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch-size", default="auto",
@@ -106,7 +108,7 @@ def _others(args, backbone: str, depth: dict, scale: int, device) -> list[tuple]
     arm = _arm(backbone, depth, device) if args.arm_knobs else None
     if arm is not None:
         others.append(("arm", arm, perf_cases(arm, [parse_knob(k) for k in args.arm_knobs])))
-    for name, on, options in args.method:
+    for name, on, model_id, options in args.method:
         if on != backbone:
             continue
         method = get_method(name)
@@ -114,7 +116,8 @@ def _others(args, backbone: str, depth: dict, scale: int, device) -> list[tuple]
             raise ValueError(f"--method {name}: the method builds no latency model (Method.perf_model)")
         torch.manual_seed(0)
         model = method.perf_model(backbone=backbone, scale=scale, depth=depth, **_options(name, options))
-        others.append((name, model.to(device).eval(), [("real", {})]))
+        if model is not None:  # None: nothing of its own to time (e.g. a plain network the original row times)
+            others.append((name, model.to(device).eval(), [(model_id, {})]))
     return others
 
 

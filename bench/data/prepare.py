@@ -124,6 +124,8 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
     for ref in test_refs(t):
         img = ref.load()
         hr, lr = bicubic_degrade(img if t.downscale == 1 else imresize(img, t.downscale), scale)
+        if t.lr_bits == 16:
+            lr = lr16(hr, scale)
         if min(lr.shape[:2]) < 32:
             skipped.append(f"{ref.name} (LR {lr.shape[1]}×{lr.shape[0]})")
             warnings.warn(f"test set {t.name}: skipped {skipped[-1]}: smaller than one 32×32 patch", stacklevel=2)
@@ -156,8 +158,19 @@ def source_refs(cfg: DataConfig) -> dict[str, list[sources.ImageRef]]:
 
 
 def recorded_config(cfg: DataConfig) -> dict:
-    """What a prepared folder's content depends on (``jobs`` only sets how many processes made it)."""
-    return {k: v for k, v in to_dict(cfg).items() if k != "jobs"}
+    """What a prepared folder's content depends on (``jobs`` only sets how many processes made it; a test set's
+    ``lr_bits`` at its default 8 is left out, so folders prepared before it existed stay valid)."""
+    out = {k: v for k, v in to_dict(cfg).items() if k != "jobs"}
+    out["test_sets"] = [{k: v for k, v in t.items() if not (k == "lr_bits" and v == 8)} for t in out["test_sets"]]
+    return out
+
+
+def lr16(hr: np.ndarray, scale: int) -> np.ndarray:
+    """MATLAB-bicubic ×1/scale of an 8- or 16-bit HR computed in float and stored at 16 bits (PCSR's float LR,
+    pcsr.md §4, within 1/65535)."""
+    lr = imresize(hr.astype(np.float64), 1 / scale)
+    top = 255.0 if hr.dtype == np.uint8 else 65535.0
+    return np.clip(np.floor(lr / top * 65535 + 0.5), 0, 65535).astype(np.uint16)
 
 
 def _check_recorded(cfg: DataConfig, out: Path) -> None:

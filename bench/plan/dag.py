@@ -287,13 +287,12 @@ class Plan:
                 "--classifier", self.evaluated_classifier(backbone, model)]
 
     def perf_args(self) -> list[str]:
-        """``python -m bench perf`` arguments: the profile's perf section, and every method's model once per
-        backbone (``--method NAME BACKBONE OPTIONS``) built at paper widths."""
-        seen, extra = set(), []
+        """``python -m bench perf`` arguments: the profile's perf section, and every method model
+        (``--method NAME BACKBONE ID OPTIONS``; the method builds its latency model, or none)."""
+        extra = []
         for m in self.method_models.values():
-            if get_method(m.method).perf_model is not None and (m.method, m.backbone) not in seen:
-                seen.add((m.method, m.backbone))
-                extra += ["--method", m.method, m.backbone, m.options_json()]
+            if get_method(m.method).perf_model is not None:
+                extra += ["--method", m.method, m.backbone, m.id, m.options_json()]
         return self.profile.perf_args() + extra
 
     def evaluated_classifier(self, backbone: str, model: str) -> str:

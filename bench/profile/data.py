@@ -24,6 +24,9 @@ class TestSetConfig:
     """Last DIV8K index (div8k only), e.g. 1300."""
     downscale: PositiveFloat = 1.0
     """MATLAB-bicubic factor applied to the HR first (Test2K 0.25, Test4K 0.5, Test8K 1)."""
+    lr_bits: Literal[8, 16] = 8
+    """LR file depth: 8 (uint8 PNGs: the suite's, ClassSR's and ARM's protocol) or 16 (the MATLAB-bicubic LR kept
+    at 16 bits, within 1/65535 of float: PCSR's protocol, LR resized in float from the HR; pcsr.md §4)."""
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,16 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
                  model=g[forced]["knob"], source=source, marker="x", color=palette[backbone],
                  label=f"ARM-{backbone} (ours, one width everywhere)")
     for (backbone, method), g in (others.groupby(["backbone", "method"], sort=False) if len(others) else []):
-        draw(g["flops_paper"], g["psnr_rgb_db"], backbone=backbone, method=method, model=g["model"], source="ours",
-             marker="D", color=palette[backbone], edgecolors="k", label=f"{method}-{backbone} (ours)")
+        own = g["model"] == f"{method}_original"  # the method's own -O (another training than the suite's)
+        swept = g[~own].sort_values("flops_paper")
+        if len(swept) > 1:  # a knob sweep: its curve
+            ax.plot(swept["flops_paper"] / 1e9, swept["psnr_rgb_db"], "--", color=palette[backbone], alpha=0.6)
+        draw(swept["flops_paper"], swept["psnr_rgb_db"], backbone=backbone, method=method, model=swept["model"],
+             source="ours", marker="D", color=palette[backbone], edgecolors="k", label=f"{method}-{backbone} (ours)")
+        if own.any():
+            draw(g[own]["flops_paper"], g[own]["psnr_rgb_db"], backbone=backbone, method=method,
+                 model=g[own]["model"], source="ours", marker="D", color="none", edgecolors=palette[backbone],
+                 label=f"{method}-{backbone}: its own -O")
     bicubic = sub[sub["variant"] == "bicubic"]
     if len(bicubic):
         ax.axhline(bicubic["psnr_db"].iloc[0], color="0.4", ls="--", lw=1, label="bicubic (0 FLOPs)")

@@ -135,8 +135,9 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def methods_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every registered method's models (``bench.methods``) beside the bicubic reference, the -O network and the
-    main ClassSR of the same backbone and test set; ``flops_pct``: % of the -O network's FLOPs (paper convention).
-    Empty when the profile evaluates no such method."""
+    main ClassSR of the same backbone and test set; ``flops_pct``: % of that -O network's FLOPs (paper convention),
+    ``flops_pct_own``: % of the method's own -O (its ``<method>_original`` model) where it has one. Empty when the
+    profile evaluates no such method."""
     rows = dataset_rows(summary)
     others = rows[~rows["method"].isin(OWN_TABLES)]
     if others.empty:
@@ -149,8 +150,13 @@ def methods_table(summary: pd.DataFrame) -> pd.DataFrame:
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
     table["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                           for b, t, f in zip(table["backbone"], table["testset"], table["flops_paper"])]
+    # a method that ships its own -O (model <method>_original, e.g. PCSR's separately trained baselines)
+    own = table.set_index(["backbone", "testset", "model"])["flops_paper"]
+    table["flops_pct_own"] = [100 * f / own[(b, t, f"{m}_original")] if (b, t, f"{m}_original") in own.index
+                              else np.nan for b, t, m, f in zip(table["backbone"], table["testset"], table["method"],
+                                                                table["flops_paper"])]
     keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper",
-            "flops_pct", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
+            "flops_pct", "flops_pct_own", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
     order = table["method"].map(lambda m: {BICUBIC: 0, "original": 1, "classsr": 2}.get(m, 3))
     table = table.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return table[keep].dropna(axis=1, how="all").reset_index(drop=True)

@@ -30,6 +30,9 @@ class PCSRConfig:
     """PCSR's k (0 = argmax, > 0 towards light, < 0 towards heavy) or adm (its two-means decision)."""
     refine: bool = True
     """PCSR's 3×3 refinement of light pixels next to heavy ones (on in PCSR's test script)."""
+    baseline: str = "{name}-x4/iter_last.pth"
+    """File of PCSR's own plain ×4 network under folder (model pcsr_original: the -O of PCSR's provenance, a
+    separate 2M-iteration training); empty = none."""
 
     def __post_init__(self):
         if not self.folder:
@@ -50,28 +53,50 @@ def knob_label(k) -> str:
 def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
     out = []
     for backbone in cfg.backbones:
-        path = Path(cfg.folder) / cfg.checkpoint.format(name=backbone)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found (config keys methods.pcsr.folder and methods.pcsr.checkpoint); "
-                                    "PCSR's networks are in the save/ folder of github.com/3587jjh/PCSR")
+        path = _released(cfg.folder, cfg.checkpoint, backbone, "checkpoint")
         out += [MethodModel(method="pcsr", backbone=backbone, id=f"pcsr_{knob_label(k)}", inputs=(str(path),),
-                            options={"k": k, "refine": cfg.refine}) for k in cfg.knobs]
+                            options={"k": k, "refine": cfg.refine, "checkpoint": str(path)}) for k in cfg.knobs]
+        if cfg.baseline:
+            base = _released(cfg.folder, cfg.baseline, backbone, "baseline")
+            out.append(MethodModel(method="pcsr", backbone=backbone, id="pcsr_original", inputs=(str(base),),
+                                   options={"baseline": True}))
     return out
 
 
-def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True):
-    from .checkpoint import load_pcsr
+def _released(folder: str, template: str, backbone: str, key: str) -> Path:
+    path = Path(folder) / template.format(name=backbone)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found (config keys methods.pcsr.folder and methods.pcsr.{key}); "
+                                "PCSR's networks are in the save/ folder of github.com/3587jjh/PCSR")
+    return path
+
+
+def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True, baseline: bool = False, checkpoint=""):
+    """PCSR's phase-1 model at knob k, or (``baseline``) its plain ×4 network, whose rows say method pcsr
+    (``checkpoint``: the same file as ``inputs``, kept in the options for the latency benchmark)."""
+    from .checkpoint import load_pcsr, load_pcsr_baseline
 
     if len(inputs) != 1:
         raise ValueError(f"PCSR loads one checkpoint, got {len(inputs)}")
+    if baseline:
+        net = load_pcsr_baseline(inputs[0], backbone=backbone, scale=scale)
+        net.method = "pcsr"  # a plain network of PCSR's provenance: the variant column of its rows
+        return net
     return load_pcsr(inputs[0], backbone=backbone, scale=scale, k=k, refine=refine)
 
 
-def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = True):
-    """PCSR's phase-1 network of ``backbone`` at its paper configuration with seeded random weights (the caller
-    seeds): latency follows widths and the heavy fraction, which random weights leave arbitrary."""
+def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = True, baseline: bool = False,
+               checkpoint: str = ""):
+    """PCSR's phase-1 network of ``backbone`` at knob k: the released one (its routing, so its heavy fraction, is
+    what latency follows), else PCSR's configuration with seeded random weights (the caller seeds; an arbitrary
+    heavy fraction). None for the baseline: the same architecture as the suite's -O, which perf times."""
+    from .checkpoint import load_pcsr
     from .model import PCSR
 
+    if baseline:
+        return None
+    if checkpoint:
+        return load_pcsr(checkpoint, backbone=backbone, scale=scale, k=k, refine=refine)
     return PCSR(backbone=backbone, scale=scale, k=k, refine=refine, **depth)
 
 
