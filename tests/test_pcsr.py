@@ -223,3 +223,28 @@ def test_a_16_bit_lr_test_set_is_the_float_bicubic_within_its_quantum(tmp_path):
     exact = imresize(hr.astype(np.float64), 1 / 4) / 255
     assert np.abs(lr / 65535 - np.clip(exact, 0, 1)).max() <= 0.5 / 65535 + 1e-12
     assert np.abs(lr / 65535 * 255 - bicubic_degrade(hr, 4)[1]).max() <= 0.5 + 1e-9  # uint8 LR: its rounding
+
+
+def test_patch_mode_runs_pcsrs_32_28_patches_and_counts_their_pixels(tmp_path):
+    """PCSR's own patch mode: each patch as PCSR's forward sees it alone (k rule, no refinement), rounded and
+    overlap-averaged; classes per pixel of every patch; FLOPs per image = the patches run."""
+    from bench.analysis.evaluate import evaluate
+    from bench.core.inference import upscale
+    from bench.core.resize import bicubic_degrade
+    from bench.core.tiling import extract, make_grid
+    from bench.data.sources import embedded
+
+    model = tiny(k=0.0, refine=False, mode="patch")
+    hr, lr = bicubic_degrade(embedded("test")[0].load()[:160, :240], 4)
+    testset = one_image_testset(tmp_path / "data", hr, lr)
+    x = torch.from_numpy(lr).permute(2, 0, 1).float() / 255
+    sr, classes = upscale(model, x)
+    grid = make_grid(40, 60)
+    with torch.no_grad():
+        first, heavy, _ = model.forward_image(extract(x, grid, 0, 1))
+    assert len(grid) == 2 and classes.numel() == 2 * 16384 and torch.equal(classes[:16384], heavy.long())
+    assert torch.equal(sr[:, :, :112], (torch.round(first.clamp(0, 1) * 255) / 255)[0, :, :, :112])  # no overlap
+    row = evaluate(model, backbone="fsrcnn", model_id="pcsr_k0", testset=testset, batch_size=8).iloc[0]
+    assert row.n_class0 + row.n_class1 == 2 * 16384
+    assert row.flops_image == pytest.approx(sum(model.costs.image(32, 32, 4, int(n)) for n in
+                                                (classes[:16384].sum(), classes[16384:].sum())), rel=1e-9)

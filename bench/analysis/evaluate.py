@@ -149,7 +149,8 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
                **({"mean_max_prob": _mean(res["max_prob"])} if routed else {})}
         row.update(routed_costs(costs, counts))
         # per image: the per-patch rate times the patches run (tiled) or the covered LR area / 32² (whole image)
-        units = res["lr_covered"] / 1024 if getattr(model, "whole_image", False) else res["patches"]
+        whole = getattr(model, "whole_image", False) and not getattr(model, "tiled", False)
+        units = res["lr_covered"] / 1024 if whole else res["patches"]
         row["flops_image"] = row["flops_paper"] * units
         row["flops_authors"] = _authors_flops(model, backbone, counts)
         row["time_ms"] = res["time_ms"]

@@ -21,6 +21,9 @@ class RoutedModel(Protocol):
     """True for a pixel-level method (PCSR): the engine calls ``upscale_image(lr, coverage=, quantize=,
     with_probs=)`` → (SR, class per HR pixel[, probabilities]) instead of tiling; its ``path_costs`` are still per
     32×32 LR patch, averaged over the per-pixel classes. Absent = False."""
+    tiled: bool
+    """For a ``whole_image`` model: True when its SR is made of the grid's patches anyway (PCSR's patch mode), so
+    its FLOPs per image count the patches run. Absent = False."""
     scale: int
     method: str
     """The method's name: the ``variant`` column of its evaluation rows (``classsr``, ``arm``, a registered one)."""

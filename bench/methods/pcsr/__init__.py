@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .. import Method, MethodModel, register_method
 
@@ -30,6 +31,9 @@ class PCSRConfig:
     """PCSR's k (0 = argmax, > 0 towards light, < 0 towards heavy) or adm (its two-means decision)."""
     refine: bool = True
     """PCSR's 3×3 refinement of light pixels next to heavy ones (on in PCSR's test script)."""
+    mode: Literal["image", "patch"] = "image"
+    """image: the whole LR at once (PCSR's --per_image, its README's command); patch: its 32×32 patches at step 28
+    in batches of 96, overlaps averaged."""
     baseline: str = "{name}-x4/iter_last.pth"
     """File of PCSR's own plain ×4 network under folder (model pcsr_original: the -O of PCSR's provenance, a
     separate 2M-iteration training); empty = none."""
@@ -55,7 +59,8 @@ def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
     for backbone in cfg.backbones:
         path = _released(cfg.folder, cfg.checkpoint, backbone, "checkpoint")
         out += [MethodModel(method="pcsr", backbone=backbone, id=f"pcsr_{knob_label(k)}", inputs=(str(path),),
-                            options={"k": k, "refine": cfg.refine, "checkpoint": str(path)}) for k in cfg.knobs]
+                            options={"k": k, "refine": cfg.refine, "mode": cfg.mode, "checkpoint": str(path)})
+                for k in cfg.knobs]
         if cfg.baseline:
             base = _released(cfg.folder, cfg.baseline, backbone, "baseline")
             out.append(MethodModel(method="pcsr", backbone=backbone, id="pcsr_original", inputs=(str(base),),
@@ -71,7 +76,8 @@ def _released(folder: str, template: str, backbone: str, key: str) -> Path:
     return path
 
 
-def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True, baseline: bool = False, checkpoint=""):
+def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True, mode: str = "image",
+         baseline: bool = False, checkpoint=""):
     """PCSR's phase-1 model at knob k, or (``baseline``) its plain ×4 network, whose rows say method pcsr
     (``checkpoint``: the same file as ``inputs``, kept in the options for the latency benchmark)."""
     from .checkpoint import load_pcsr, load_pcsr_baseline
@@ -82,11 +88,11 @@ def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True, basel
         net = load_pcsr_baseline(inputs[0], backbone=backbone, scale=scale)
         net.method = "pcsr"  # a plain network of PCSR's provenance: the variant column of its rows
         return net
-    return load_pcsr(inputs[0], backbone=backbone, scale=scale, k=k, refine=refine)
+    return load_pcsr(inputs[0], backbone=backbone, scale=scale, k=k, refine=refine, mode=mode)
 
 
-def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = True, baseline: bool = False,
-               checkpoint: str = ""):
+def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = True, mode: str = "image",
+               baseline: bool = False, checkpoint: str = ""):
     """PCSR's phase-1 network of ``backbone`` at knob k: the released one (its routing, so its heavy fraction, is
     what latency follows), else PCSR's configuration with seeded random weights (the caller seeds; an arbitrary
     heavy fraction). None for the baseline: the same architecture as the suite's -O, which perf times."""
@@ -96,8 +102,8 @@ def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = 
     if baseline:
         return None
     if checkpoint:
-        return load_pcsr(checkpoint, backbone=backbone, scale=scale, k=k, refine=refine)
-    return PCSR(backbone=backbone, scale=scale, k=k, refine=refine, **depth)
+        return load_pcsr(checkpoint, backbone=backbone, scale=scale, k=k, refine=refine, mode=mode)
+    return PCSR(backbone=backbone, scale=scale, k=k, refine=refine, mode=mode, **depth)
 
 
 register_method(Method(name="pcsr", config=PCSRConfig, models=models, load=load, perf_model=perf_model,

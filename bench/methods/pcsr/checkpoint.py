@@ -46,9 +46,9 @@ def _spec_hidden(args: dict, key: str, path) -> tuple[int, ...]:
 
 
 def load_pcsr(path: str | Path, *, backbone: str | None = None, scale: int = 4, k: float | str = 0.0,
-              refine: bool = True) -> PCSR:
-    """A released PCSR phase-1 model (``save/<backbone>-pcsr-phase1/iter_last.pth``) with knob ``k`` (or "adm")
-    and refinement on or off; ``backbone``, when given, must be the file's encoder."""
+              refine: bool = True, mode: str = "image") -> PCSR:
+    """A released PCSR phase-1 model (``save/<backbone>-pcsr-phase1/iter_last.pth``) with knob ``k`` (or "adm"),
+    refinement on or off and ``mode`` image or patch; ``backbone``, when given, must be the file's encoder."""
     model = _read(path)
     if model["name"] != "pcsr-phase1":
         raise PCSRCheckpointError(f"{path}: model.name is {model['name']!r}; load_pcsr reads PCSR's phase-1 models "
@@ -61,7 +61,7 @@ def load_pcsr(path: str | Path, *, backbone: str | None = None, scale: int = 4, 
     if backbone is not None and backbone != name:
         raise PCSRCheckpointError(f"{path}: a PCSR-{name} model, not PCSR-{backbone}")
     depth = {"blocks": int(enc["args"]["nb"])} if name == "srresnet" and "nb" in enc.get("args", {}) else {}
-    net = PCSR(backbone=name, scale=scale, k=k, refine=refine, width=int(enc["args"][WIDTH_ARG[name]]),
+    net = PCSR(backbone=name, scale=scale, k=k, refine=refine, mode=mode, width=int(enc["args"][WIDTH_ARG[name]]),
                heavy=_spec_hidden(args, "heavy_sampler_spec", path), light=_spec_hidden(args, "light_sampler_spec", path),
                classifier=_spec_hidden(args, "classifier_spec", path), **depth)
     _load_strict(net, model["sd"], path)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...core.tiling import make_grid
+from ...core.tiling import Stitcher, extract, make_grid
 from ...models import build
 from ...models.common import check_classes
 from .cost import PixelCosts, pixel_costs
@@ -29,6 +29,8 @@ CONFIGS = {
 }
 #: HR pixels per MLP chunk: memory stays bounded on 8K images (PCSR's pixel_batch_size is 300,000).
 CHUNK = 262_144
+#: LR patches per batch in patch mode (PCSR's test_pcsr.py without --per_image).
+PATCH_BATCH = 96
 
 
 class MLP(nn.Module):
@@ -61,12 +63,13 @@ def encoder(backbone: str, width: int, **depth) -> nn.Module:
 
 class PCSR(nn.Module):
     """PCSR's phase-1 network over ``backbone``'s encoder; ``k`` (float) or ``"adm"`` decides, ``refine``
-    toggles the refinement. Input and output in [0, 1] (the output is not clamped, as PCSR's)."""
+    toggles the refinement, ``mode`` is image (whole LR) or patch (PCSR's 32/28 patches). Input and output in [0, 1]
+    (the output is not clamped, as PCSR's)."""
 
     routed, whole_image, method = True, True, "pcsr"
 
     def __init__(self, *, backbone: str, scale: int = 4, k: float | str = 0.0, refine: bool = True,
-                 width: int | None = None, heavy=None, light=None, classifier=None, **depth):
+                 mode: str = "image", width: int | None = None, heavy=None, light=None, classifier=None, **depth):
         super().__init__()
         cfg = CONFIGS.get(backbone)
         if cfg is None and None in (width, heavy, light, classifier):
@@ -76,6 +79,9 @@ class PCSR(nn.Module):
                                                            classifier=classifier).items() if v is not None}}
         self.backbone, self.scale, self.refine = backbone, scale, bool(refine)
         self.k = check_knob(k)
+        if mode not in ("image", "patch"):
+            raise ValueError(f"PCSR's mode is image (the whole LR at once) or patch (32×32 at step 28), got {mode!r}")
+        self.mode = mode
         self.encoder = encoder(backbone, cfg["width"], **depth)
         n_in = cfg["width"] + 4
         self.heavy_sampler = MLP(n_in, tuple(cfg["heavy"]), 3)
@@ -121,46 +127,70 @@ class PCSR(nn.Module):
         light, heavy = e + q * c.light, e + q * c.heavy
         return torch.tensor([light, heavy], dtype=torch.float64).div(light + heavy).float()
 
+    @property
+    def tiled(self) -> bool:
+        """True in PCSR's patch mode: the SR is made of the grid's 32×32 patches (FLOPs per image: patches run)."""
+        return self.mode == "patch"
+
     @torch.no_grad()
     def upscale_image(self, lr: torch.Tensor, *, coverage: str = "paper", quantize: bool = True,
                       with_probs: bool = False, **_):
-        """(SR (3, s·h_cov, s·w_cov) in [0, 1], class per HR pixel (row-major), [probabilities (q, 2)]) of one LR
-        image (3, h, w), cropped to the area the 32/28 grid covers (PCSR's ``--crop``)."""
+        """(SR (3, s·h_cov, s·w_cov) in [0, 1], class per HR pixel, [probabilities (n, 2)]) of one LR image
+        (3, h, w) on the area the 32/28 grid covers (PCSR's ``--crop``): the whole image at once (``mode``
+        image, PCSR's ``--per_image``), or its grid's patches in batches of 96 (``mode`` patch, PCSR's default;
+        decisions, ADM and refinement per batch; overlaps averaged, each patch rounded to 8 bits as the suite's
+        engine does). Classes and probabilities are per HR pixel of the image or of every patch."""
         grid = make_grid(lr.shape[1], lr.shape[2], coverage=coverage)
-        hh, ww = (n // self.scale for n in grid.covered_hr(self.scale))
         device = next(self.parameters()).device
-        x = lr[:, :hh, :ww].unsqueeze(0).to(device).float()
-        sr, heavy, probs = self.forward_image(x)
-        sr = sr[0]
-        if quantize:
-            sr = torch.round(sr.clamp(0, 1) * 255) / 255
-        out = (sr.cpu(), heavy.long().cpu())
+        if self.mode == "image":
+            hh, ww = (n // self.scale for n in grid.covered_hr(self.scale))
+            sr, heavy, probs = self.forward_batch(lr[:, :hh, :ww].unsqueeze(0).to(device).float())
+            sr = sr[0].cpu()
+            if quantize:
+                sr = torch.round(sr.clamp(0, 1) * 255) / 255
+        else:
+            stitcher, flags, all_probs = Stitcher(grid, self.scale), [], []
+            for start in range(0, len(grid), PATCH_BATCH):
+                stop = min(start + PATCH_BATCH, len(grid))
+                out, heavy, probs = self.forward_batch(extract(lr, grid, start, stop).to(device).float())
+                out = out.cpu()
+                stitcher.add(torch.round(out.clamp(0, 1) * 255) / 255 if quantize else out, start)
+                flags.append(heavy.cpu())
+                all_probs.append(probs.cpu())
+            sr, heavy, probs = stitcher.result(), torch.cat(flags), torch.cat(all_probs)
+        out = (sr, heavy.long().cpu())
         return (*out, probs.cpu()) if with_probs else out
 
     def forward_image(self, x: torch.Tensor):
-        """(SR (1, 3, H, W) with the mean added back, heavy flag per HR pixel (q,), probabilities (q, 2)) of one
-        LR image (1, 3, h, w) in [0, 1]: encoder once, classifier, decision, MLPs on their pixels, residual,
-        refinement."""
-        s, (h, w) = self.scale, x.shape[-2:]
+        """(SR (b, 3, H, W) with the mean added back, heavy flag per HR pixel (b·q,), probabilities (b·q, 2)) of
+        LR images (b, 3, h, w) in [0, 1] (PCSR's ``forward_test``)."""
+        return self.forward_batch(x)
+
+    def forward_batch(self, x: torch.Tensor):
+        """Encoder once, classifier on every HR pixel, one decision over the whole batch (ADM clusters all its
+        pixels, as PCSR), each MLP on its pixels, bilinear residual, refinement per image."""
+        s, (b, _, h, w) = self.scale, x.shape
         x = x - self.mean
-        feat = self.encoder.features(x)[0]  # (C, h, w)
+        feats = self.encoder.features(x)  # (b, C, h, w)
         H, W = s * h, s * w
-        probs = torch.cat([F.softmax(self.classifier(self._queries(feat, start, stop, W)), dim=1)
-                           for start, stop in _chunks(H * W)])
+        probs = torch.cat([F.softmax(self.classifier(self._queries(f, start, stop, W)), dim=1)
+                           for f in feats for start, stop in _chunks(H * W)])
         heavy = self.decide(probs)
-        pred = torch.empty(H * W, 3, device=x.device)
-        for start, stop in _chunks(H * W):
-            q, flag = self._queries(feat, start, stop, W), heavy[start:stop]
-            out = torch.empty(stop - start, 3, device=x.device)
-            for mlp, mask in ((self.light_sampler, ~flag), (self.heavy_sampler, flag)):
-                if mask.any():
-                    out[mask] = mlp(q[mask])
-            pred[start:stop] = out
         residual = F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)
-        pred = pred.t().reshape(1, 3, H, W) + residual
-        if self.refine:
-            pred = refine(pred, heavy.view(1, 1, H, W))
-        return pred + self.mean, heavy, probs
+        images = []
+        for n, f in enumerate(feats):
+            flags = heavy[n * H * W:(n + 1) * H * W]
+            pred = torch.empty(H * W, 3, device=x.device)
+            for start, stop in _chunks(H * W):
+                q, flag = self._queries(f, start, stop, W), flags[start:stop]
+                out = torch.empty(stop - start, 3, device=x.device)
+                for mlp, mask in ((self.light_sampler, ~flag), (self.heavy_sampler, flag)):
+                    if mask.any():
+                        out[mask] = mlp(q[mask])
+                pred[start:stop] = out
+            pred = pred.t().reshape(1, 3, H, W) + residual[n:n + 1]
+            images.append(refine(pred, flags.view(1, 1, H, W)) if self.refine else pred)
+        return torch.cat(images) + self.mean, heavy, probs
 
     def decide(self, probs: torch.Tensor) -> torch.Tensor:
         """Heavy flag per pixel: argmax_j p_j / cost_j^k (ties to light), or ADM's two-means (pcsr.md §2.4)."""
