@@ -27,7 +27,7 @@ def tiny(backbone="fsrcnn", **kw) -> PCSR:
 def test_the_sampler_input_is_the_nearest_lr_feature_its_offset_and_cell():
     model = tiny()
     feat = torch.arange(2 * 3 * 5, dtype=torch.float).view(2, 3, 5)  # C = 2, h = 3, w = 5
-    q = model._queries(feat, 0, 12 * 20, 20)
+    q = model._queries(feat, 0, 12)
     i, j = 9, 13  # HR pixel → LR pixel (2, 3), offsets (1, 1) of 4
     row = q[i * 20 + j]
     assert row[:2].tolist() == feat[:, 2, 3].tolist()
