@@ -13,6 +13,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/arm.smk"
+include: "workflow/rules/methods.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/perf.smk"
 

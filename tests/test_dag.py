@@ -30,8 +30,9 @@ def test_variants_share_what_they_do_not_change():
     assert p.variant_run("fsrcnn", "classsr", "classsr").class_weight == 0.5
     assert p.evaluated_model("fsrcnn", "two_classes")[1].parent.name == "joint"  # final stage of that variant
     assert p.evaluated_model("carn", "original") == ("carn", p.baseline_model("carn", 16))
-    # 4 -O + 4 ClassSR, 5 ablations (two_classes, no_class_loss, supernet_branches, oracle, bicubic_class), bicubic, ARM's sweep
-    assert len(p.evaluations()) == 4 * 2 + 5 + 1 + 1
+    # 4 -O + 4 ClassSR, 5 ablations (two_classes, no_class_loss, supernet_branches, oracle, bicubic_class), bicubic, ARM's
+    # sweep, PCSR-FSRCNN at k 0 and ADM (methods.pcsr)
+    assert len(p.evaluations()) == 4 * 2 + 5 + 1 + 1 + 2
     assert p.branch_models("fsrcnn", "supernet_branches")[0] == p.arm_branch("fsrcnn", 16)
     # the bicubic class loads no network: the same three slices as supernet_branches
     assert p.branch_models("fsrcnn", "bicubic_class") == p.branch_models("fsrcnn", "supernet_branches")

@@ -57,6 +57,7 @@ def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
     raw["name"] = "toy_probe"
     raw["train"]["backbones"] = {"toy": {}}
     raw["ablations"] = [{"id": "no_class_loss", "backbone": "toy", "class_weight": 0}]
+    raw["methods"] = {}  # ci's PCSR-FSRCNN is not this test's subject
     raw["perf"] = {"crop": "32x64", "repeats": 1, "warmup": 0, "batch_size": 8, "modes": ["batched"]}
     raw["train"]["snapshot_every"] = 0
     (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
@@ -452,4 +453,4 @@ def test_the_plan_gives_a_method_model_its_inputs_load_arguments_and_latency_row
     assert plan.load_args("fsrcnn", "classsr")[:2] == ["--arch", "classsr_fsrcnn"]
     assert plan.evaluation("embedded", "fsrcnn", "probe") in plan.evaluations()
     assert ("embedded", "fsrcnn", "probe") in {c[:3] for c in plan.routing_caches()}
-    assert "--method" not in plan.perf_args()  # no perf_model: nothing to time
+    assert "probe" not in plan.perf_args()  # no perf_model: nothing to time

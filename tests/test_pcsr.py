@@ -248,3 +248,34 @@ def test_patch_mode_runs_pcsrs_32_28_patches_and_counts_their_pixels(tmp_path):
     assert row.n_class0 + row.n_class1 == 2 * 16384
     assert row.flops_image == pytest.approx(sum(model.costs.image(32, 32, 4, int(n)) for n in
                                                 (classes[:16384].sum(), classes[16384:].sum())), rel=1e-9)
+
+
+def test_pcsr_trains_its_two_phases_and_phase_1_loads_as_a_released_file(tmp_path, prepared):
+    """pcsr0 trains encoder + heavy MLP; pcsr1 starts from it, freezes both (weights and BatchNorm statistics) and
+    trains the light MLP and classifier with the heavy-fraction penalty; its model.pth is PCSR's file format."""
+    import pandas as pd
+
+    from bench.profile import load_profile
+    from bench.train.run import resolve
+    from bench.train.trainer import train
+
+    raw, data = prepared
+    stage = {"iterations": 2, "batch_size": 2, "periods": [2]}
+    profile = load_profile(None, {**raw, "train": {**raw["train"], "stages": {"pcsr0": stage, "pcsr1": stage}}})
+    cfg0 = resolve(profile, "pcsr0", "carn", data_dir=str(data))
+    assert cfg0.widths == (52,) and cfg0.lr == 2e-4 and cfg0.betas == (0.9, 0.99)
+    p0 = train(cfg0, tmp_path / "p0")
+    cfg1 = resolve(profile, "pcsr1", "carn", data_dir=str(data), init=(str(p0),))
+    assert (cfg1.l1_weight, cfg1.average_weight) == (1000.0, 3.0)
+    p1 = train(cfg1, tmp_path / "p1")
+    s0, s1 = (torch.load(p, weights_only=True)["model"]["sd"] for p in (p0, p1))
+    frozen = [k for k in s0 if k.startswith(("encoder.", "heavy_sampler."))]
+    learnt = [k for k in s0 if k.startswith(("light_sampler.", "classifier."))]
+    assert any("running_mean" in k for k in frozen) and all(torch.equal(s0[k], s1[k]) for k in frozen)
+    assert not all(torch.equal(s0[k], s1[k]) for k in learnt)
+    model = load_pcsr(p1, backbone="carn")
+    assert model.heavy_sampler.imnet.layers[0].out_features == 74
+    log = pd.read_csv(tmp_path / "p1" / "train_log.csv")
+    assert {"l1", "average_loss", "frac_heavy"} <= set(log.columns) and np.isfinite(log["loss"]).all()
+    with pytest.raises(PCSRCheckpointError, match="not a PCSR phase-0 model"):
+        train(resolve(profile, "pcsr1", "carn", data_dir=str(data), init=(str(p1),)), tmp_path / "bad")

@@ -144,7 +144,8 @@ def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
     one.drop(columns="scale_note").to_csv(tmp_path / "eval" / "embedded" / "fsrcnn" / "original.csv", index=False)
     assert main(["summarize", "--config", str(ROOT / "configs" / "ci.yaml"), "--root", str(tmp_path)]) == 0
     missing = pd.read_csv(tmp_path / "eval" / "missing.csv")["missing"].tolist()
-    assert len(missing) == 14 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)  # ci.yaml's outputs
+    assert len(missing) == 16 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)  # ci.yaml's outputs
+    assert any(m.endswith("embedded/fsrcnn/pcsr_adm.csv") for m in missing)  # PCSR (ci's methods section)
     assert any(m.endswith("embedded/fsrcnn/arm.sweep.csv") for m in missing)  # ARM's sweep (ci's arm section)
     assert any(m.endswith("embedded/bicubic.csv") for m in missing)
     assert main(["report", "--summary", str(tmp_path / "eval" / "summary.csv"), "--paper",

@@ -42,6 +42,18 @@ class MethodModel:
         return json.dumps(self.options, sort_keys=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class MethodRun:
+    """One training job of a method: its ``stage`` for ``backbone``, the resolved ``run``
+    (``bench.train.run.RunConfig``, from ``plan.method_run_config``), written to ``plan.method_model(...)``; its
+    ``run.init`` files are the job's inputs."""
+
+    method: str
+    backbone: str
+    stage: str
+    run: Any
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Method:
     """What the workflow asks of an adaptive method.
@@ -51,6 +63,7 @@ class Method:
     the routed model of one ``MethodModel``. ``perf_model(*, backbone, scale, depth, **options)``: the same model
     at paper widths with seeded random weights (latency depends on widths and routing, not on training).
     ``routing_cache``: its model has a ``router`` module whose per-patch logits the routing analysis sweeps.
+    ``runs(plan, config)``: its training jobs (``MethodRun``; stages of the one trainer), none if absent.
     """
 
     name: str
@@ -59,6 +72,7 @@ class Method:
     load: Callable[..., Any]
     perf_model: Callable[..., Any] | None = None
     routing_cache: bool = True
+    runs: Callable[[Any, Any], list[MethodRun]] | None = None
     description: str = ""
 
 

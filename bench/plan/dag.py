@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from ..backbones import spec
-from ..methods import RESERVED_IDS, MethodModel, get_method, method_config
+from ..methods import RESERVED_IDS, MethodModel, MethodRun, get_method, method_config
 from ..config import ConfigError, from_dict, merge, nested, to_dict
 from .layout import Layout
 from ..profile import AblationConfig, Profile, SplitConfig
@@ -85,6 +85,7 @@ class Plan:
             self.variants[(ab.backbone, ab.id)] = Variant(ab.backbone, ab.id, apply_ablation(profile, ab))
         self._tags = self._assign_tags()
         self._check_ablations_change_something()
+        self.method_runs = self._method_runs()
         self.method_models = self._method_models()
 
     def _branch_digests(self, v: Variant) -> tuple[str, ...]:
@@ -114,6 +115,29 @@ class Plan:
         stages = ("classsr", "joint") if v.profile.train.joint else ("classsr",)
         return (self._branch_digests(v), v.widths, v.profile.train.backbones[v.backbone].branch_source,
                 tuple(resolve(v.profile, st, v.backbone, data_dir=str(self.data_dir)).digest() for st in stages))
+
+    def _method_runs(self) -> dict[tuple[str, str, str], MethodRun]:
+        """(backbone, method, stage) -> every training job of the profile's registered methods."""
+        out = {}
+        for name, raw in self.profile.methods.items():
+            method = get_method(name)
+            for r in (method.runs(self, method_config(name, raw)) if method.runs else []):
+                out[(r.backbone, r.method, r.stage)] = r
+        return out
+
+    def method_model(self, backbone: str, method: str, stage: str) -> Path:
+        """Where a method's training stage writes its model (a ``MethodRun``'s output)."""
+        return self.layout.path("method_model", backbone=backbone, method=method, stage=stage)
+
+    def method_run_config(self, stage: str, backbone: str, *, init: tuple[str, ...] = ()) -> RunConfig:
+        """A method stage's run under this profile (its recipe ⊕ train.stages overrides), for ``Method.runs``."""
+        return resolve(self.profile, stage, backbone, data_dir=str(self.data_dir), init=tuple(init))
+
+    def method_run(self, backbone: str, method: str, stage: str) -> MethodRun:
+        try:
+            return self.method_runs[(backbone, method, stage)]
+        except KeyError:
+            raise KeyError(f"no {method} training stage {stage!r} for {backbone} in this profile") from None
 
     def _method_models(self) -> dict[tuple[str, str], MethodModel]:
         """(backbone, model id) -> every evaluated model of the profile's registered methods (bench.methods)."""

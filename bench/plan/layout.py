@@ -12,6 +12,7 @@ outputs and logs, and the verbs receive the resulting paths as arguments. Under 
     runs/{backbone}/{variant}/{stage}/model.pth           ClassSR of a variant (stage classsr or joint)
     runs/{backbone}/arm/model.pth|table.csv               ARM's supernet and its lookup table (arm.folder unset)
     runs/{backbone}/arm_w{width}/model.pth                its width-W sub-net, a branch or -O (branch_source arm)
+    runs/{backbone}/methods/{method}_{stage}/model.pth    a registered method's training stage (e.g. pcsr_pcsr1)
     eval/{testset}/{backbone}/{model}.csv                 per-image evaluation (model: original or a variant)
     eval/{testset}/{backbone}/{model}.routing.csv|.sample.png   routing of every patch, first SR image
     eval/{testset}/{backbone}/arm.sweep.csv               ARM's η sweep (one row per knob and image)
@@ -49,6 +50,8 @@ PATTERNS = {
     "arm_model": ("{runs}/{backbone}/arm/model.pth", "{logs}/runs/{backbone}/arm/train"),
     "arm_table": ("{runs}/{backbone}/arm/table.csv", "{logs}/runs/{backbone}/arm/table"),
     "arm_branch": ("{runs}/{backbone}/arm_w{width}/model.pth", "{logs}/runs/{backbone}/arm_w{width}/slice"),
+    "method_model": ("{runs}/{backbone}/methods/{method}_{stage}/model.pth",
+                     "{logs}/runs/{backbone}/methods/{method}_{stage}/train"),
     "arm_evaluation": ("{root}/eval/{testset}/{backbone}/arm.sweep.csv", "{logs}/eval/{testset}/{backbone}/arm.sweep"),
     "evaluation": ("{root}/eval/{testset}/{backbone}/{model}.csv", "{logs}/eval/{testset}/{backbone}/{model}"),
     "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),

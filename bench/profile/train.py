@@ -9,7 +9,9 @@ from ..config import Count, Fraction, Identifier, NonNegativeFloat, PositiveFloa
 from ..backbones import names as backbone_names
 from ..backbones import check_branch_widths, spec
 
-STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm")  # arm: ARM's supernet (arm.md §5)
+#: arm: ARM's supernet (arm.md §5); pcsr0 / pcsr1: PCSR's phases (encoder + heavy MLP, then light MLP +
+#: classifier; pcsr.md §5), trained where a profile's methods.pcsr has no released folder
+STAGES = ("reference", "branch", "baseline", "classsr", "joint", "arm", "pcsr0", "pcsr1")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ UNHASHED_AT_DEFAULT = {"oracle_weight": 0.0, "oracle_lambda": 0.0, "oracle_cache
 
 @dataclass(frozen=True)
 class RunConfig:
-    stage: Literal["reference", "branch", "baseline", "classsr", "joint", "arm"]
+    stage: Literal["reference", "branch", "baseline", "classsr", "joint", "arm", "pcsr0", "pcsr1"]
     backbone: str
     widths: tuple[int, ...]
     data_dir: str
@@ -130,6 +130,12 @@ def resolve(profile: Profile, stage: str, backbone: str, *, data_dir: str, class
     elif stage == "arm":  # ARM's supernet: its own widths; depth as the backbone's ClassSR runs, if any
         bb, name = train.backbones.get(backbone, BackboneConfig()), backbone
         bb = BackboneConfig(widths=ARM_WIDTHS[backbone], blocks=bb.blocks, groups=bb.groups, stages=bb.stages)
+    elif stage in ("pcsr0", "pcsr1"):  # PCSR's encoder width (pcsr.md §1.1); depth and overrides as for ARM
+        from ..methods.pcsr.configs import CONFIGS
+
+        bb, name = train.backbones.get(backbone, BackboneConfig()), backbone
+        bb = BackboneConfig(widths=(CONFIGS[backbone]["width"],), blocks=bb.blocks, groups=bb.groups,
+                            stages=bb.stages)
     else:
         if backbone not in train.backbones:
             raise ValueError(f"backbone {backbone!r} is not in train.backbones ({', '.join(train.backbones)})")

@@ -35,10 +35,14 @@ from . import calibrate, oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
 from .schedule import CosineRestart
+from ..methods.pcsr.training import HOOKS as PCSR_HOOKS
 
 
 #: The stages whose model is a ClassSR container (the Class-Module and its branches)
 CLASSSR_STAGES = ("classsr", "joint")
+#: Stages a registered method brings with their own hooks (model, losses, trainable parts, modes, file format),
+#: filled by explicit imports: PCSR's two phases.
+STAGE_HOOKS = {**PCSR_HOOKS}
 
 
 class TrainingDiverged(RuntimeError):
@@ -50,6 +54,8 @@ class RunConflict(RuntimeError):
 
 
 def build_model(cfg: RunConfig) -> nn.Module:
+    if cfg.stage in STAGE_HOOKS:
+        return STAGE_HOOKS[cfg.stage].build(cfg)
     kwargs = {**(cfg.model_kwargs or {}), "scale": cfg.scale}
     if cfg.stage == "arm":
         model = fresh_arm(cfg.backbone, **kwargs)
@@ -112,6 +118,8 @@ def stage_data(cfg: RunConfig) -> SubImages:
 def losses(model: nn.Module, cfg: RunConfig, lr: torch.Tensor, hr: torch.Tensor, *,
            iteration: int = 0) -> dict[str, torch.Tensor]:
     """Every loss term of the stage and their weighted total (L1 on the backbone's native pixel range)."""
+    if cfg.stage in STAGE_HOOKS:
+        return STAGE_HOOKS[cfg.stage].losses(model, cfg, lr, hr, iteration=iteration)
     if cfg.stage in CLASSSR_STAGES:  # the stage names the method whose losses it trains
         return classsr_losses(model, cfg, lr, hr)
     if cfg.stage == "arm":
@@ -168,6 +176,8 @@ def arm_losses(model: ArmSupernet, cfg: RunConfig, lr: torch.Tensor, hr: torch.T
 def set_modes(model: nn.Module, stage: str) -> None:
     """Training mode, except frozen ClassSR branches, which run in eval mode so CARN's BatchNorm statistics stay
     those of pretraining (the authors keep them in train mode and let the statistics drift, spec §8.3)."""
+    if stage in STAGE_HOOKS:
+        return STAGE_HOOKS[stage].set_modes(model)
     model.train()
     if stage == "classsr":
         for branch in model.branches:
@@ -175,6 +185,8 @@ def set_modes(model: nn.Module, stage: str) -> None:
 
 
 def trainable(model: nn.Module, stage: str) -> list[nn.Parameter]:
+    if stage in STAGE_HOOKS:
+        return STAGE_HOOKS[stage].trainable(model)
     if stage == "classsr":  # the authors' fix_SR_module: only the Class-Module learns
         for p in model.branches.parameters():
             p.requires_grad_(False)
@@ -215,7 +227,10 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
 
 
 def _exported(model: nn.Module, stage: str) -> dict[str, torch.Tensor]:
-    """The weights in the released format: the authors' for ClassSR's stages, ARM's plain supernet state dict."""
+    """The weights in the released format: the authors' for ClassSR's stages, ARM's plain supernet state dict, a
+    method stage's own (PCSR's {model: {name, args, sd}})."""
+    if stage in STAGE_HOOKS:
+        return STAGE_HOOKS[stage].export(model)
     return export_official(model.full if stage == "arm" else model)
 
 

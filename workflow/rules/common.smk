@@ -150,6 +150,15 @@ def learning_curves():
     return [str(p) for p in PLAN.curves()]
 
 
+def method_run(wildcards):
+    return run_json(PLAN.method_run(wildcards.backbone, wildcards.method, wildcards.stage).run)
+
+
+def method_run_inputs(wildcards):
+    """The files a method's training stage starts from (e.g. PCSR's phase 0 for phase 1)."""
+    return list(PLAN.method_run(wildcards.backbone, wildcards.method, wildcards.stage).run.init)
+
+
 def arm_run(wildcards):
     return run_json(PLAN.arm_run(wildcards.backbone))
 

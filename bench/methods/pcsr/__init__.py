@@ -2,8 +2,9 @@
 heavy MLP upsampler over a conv encoder, registered as the method ``pcsr``.
 
 A profile evaluates PCSR's released phase-1 networks with ``methods: {pcsr: {folder: <PCSR's save/>}}``: one model
-per backbone and knob (``pcsr_k0``, ``pcsr_k1``, ``pcsr_adm`` …) under the suite's protocol. Torch is imported by
-``load``/``perf_model`` only (planning stays torch-free). Training PCSR here is not implemented yet.
+per backbone and knob (``pcsr_k0``, ``pcsr_k1``, ``pcsr_adm`` …) under the suite's protocol; without a folder its
+two phases are trained here (``training.py``, stages of the one trainer). Torch is imported by ``load`` and
+``perf_model`` only (planning stays torch-free).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .. import Method, MethodModel, register_method
+from .. import Method, MethodModel, MethodRun, register_method
 
 #: The backbones PCSR released phase-1 networks for (its SRResNet files are absent, pcsr.md §1.2).
 RELEASED = ("fsrcnn", "carn")
@@ -22,7 +23,8 @@ class PCSRConfig:
     """PCSR's section of a profile (``methods.pcsr``)."""
 
     folder: str = ""
-    """PCSR's save/ folder (github.com/3587jjh/PCSR), user-supplied; nothing is downloaded."""
+    """PCSR's save/ folder (github.com/3587jjh/PCSR), user-supplied; nothing is downloaded. Empty: PCSR is
+    trained here, its two phases as stages pcsr0 and pcsr1 (train.stages.pcsr0/pcsr1 override PCSR's recipe)."""
     checkpoint: str = "{name}-pcsr-phase1/iter_last.pth"
     """File of a backbone's phase-1 model under folder ({name}: fsrcnn, carn)."""
     backbones: tuple[str, ...] = RELEASED
@@ -39,9 +41,6 @@ class PCSRConfig:
     separate 2M-iteration training); empty = none."""
 
     def __post_init__(self):
-        if not self.folder:
-            raise ValueError("folder: PCSR's released save/ folder is required (training PCSR here is not "
-                             "implemented yet)")
         for k in self.knobs:
             if isinstance(k, bool) or (isinstance(k, str) and k.lower() != "adm"):
                 raise ValueError(f"knobs: {k!r} is neither a number k nor adm")
@@ -54,14 +53,30 @@ def knob_label(k) -> str:
     return "k" + f"{float(k):g}".replace("-", "m").replace(".", "p")
 
 
+def runs(plan, cfg: PCSRConfig) -> list[MethodRun]:
+    """Phase 0 then phase 1 per backbone when no released folder is given (pcsr.md §5.2)."""
+    if cfg.folder:
+        return []
+    out = []
+    for backbone in cfg.backbones:
+        phase0 = plan.method_model(backbone, "pcsr", "pcsr0")
+        out += [MethodRun("pcsr", backbone, "pcsr0", plan.method_run_config("pcsr0", backbone)),
+                MethodRun("pcsr", backbone, "pcsr1", plan.method_run_config("pcsr1", backbone, init=(str(phase0),)))]
+    return out
+
+
 def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
     out = []
     for backbone in cfg.backbones:
-        path = _released(cfg.folder, cfg.checkpoint, backbone, "checkpoint")
+        released = bool(cfg.folder)
+        path = (_released(cfg.folder, cfg.checkpoint, backbone, "checkpoint") if released
+                else plan.method_model(backbone, "pcsr", "pcsr1"))
+        # latency from the released weights (their routing); a trained file is not an input of the perf job
+        extra = {"checkpoint": str(path)} if released else {}
         out += [MethodModel(method="pcsr", backbone=backbone, id=f"pcsr_{knob_label(k)}", inputs=(str(path),),
-                            options={"k": k, "refine": cfg.refine, "mode": cfg.mode, "checkpoint": str(path)})
+                            options={"k": k, "refine": cfg.refine, "mode": cfg.mode, **extra})
                 for k in cfg.knobs]
-        if cfg.baseline:
+        if cfg.baseline and released:
             base = _released(cfg.folder, cfg.baseline, backbone, "baseline")
             out.append(MethodModel(method="pcsr", backbone=backbone, id="pcsr_original", inputs=(str(base),),
                                    options={"baseline": True}))
@@ -107,4 +122,4 @@ def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = 
 
 
 register_method(Method(name="pcsr", config=PCSRConfig, models=models, load=load, perf_model=perf_model,
-                       routing_cache=False, description="PCSR (ECCV 2024): per-pixel light/heavy MLP upsamplers"))
+                       routing_cache=False, runs=runs, description="PCSR (ECCV 2024): per-pixel light/heavy MLP upsamplers"))

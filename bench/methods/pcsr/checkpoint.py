@@ -102,3 +102,32 @@ def _load_strict(net: nn.Module, state, path) -> None:
         raise PCSRCheckpointError(f"{path}: keys do not match the network its args describe — missing "
                                   f"{missing[:4]}, unexpected {unexpected[:4]}, wrong shape {sorted(wrong)[:4]}")
     net.load_state_dict(state, strict=True)
+
+
+def _hidden(mlp: nn.Module) -> list[int]:
+    return [m.out_features for m in mlp.modules() if isinstance(m, nn.Linear)][:-1]
+
+
+def to_released(model: PCSR, name: str = "pcsr-phase1") -> dict:
+    """A model in PCSR's file format ({model: {name, args, sd}}), which ``load_pcsr`` reads (phase 1) and
+    ``read_phase0`` (phase 0)."""
+    enc_args = {WIDTH_ARG[model.backbone]: model.encoder.width, "no_upsampling": True}
+    if model.backbone == "srresnet":
+        enc_args["nb"] = model.encoder.blocks
+    spec = lambda mlp: {"name": "liif-sampler", "args": {"imnet_spec": {"name": "mlp", "args": {
+        "hidden_list": _hidden(mlp)}}}}
+    args = {"encoder_spec": {"name": model.backbone, "args": enc_args},
+            "heavy_sampler_spec": spec(model.heavy_sampler), "light_sampler_spec": spec(model.light_sampler),
+            "classifier_spec": spec(model.classifier)}
+    return {"model": {"name": name, "args": args, "sd": {k: v.detach().cpu() for k, v in model.state_dict().items()}}}
+
+
+def read_phase0(path: str | Path) -> dict[str, torch.Tensor]:
+    """The encoder and heavy-MLP weights of a phase-0 file (what phase 1 starts from)."""
+    model = _read(path)
+    if model["name"] != "pcsr-phase0":
+        raise PCSRCheckpointError(f"{path}: model.name is {model['name']!r}, not a PCSR phase-0 model")
+    state = model["sd"]
+    if not any(k.startswith("encoder.") for k in state) or not any(k.startswith("heavy_sampler.") for k in state):
+        raise PCSRCheckpointError(f"{path}: a phase-0 model needs encoder.* and heavy_sampler.* weights")
+    return state

@@ -17,16 +17,9 @@ from torch import nn
 from ...core.tiling import Stitcher, extract, make_grid
 from ...models import build
 from ...models.common import check_classes
+from .configs import CONFIGS, MEANS
 from .cost import PixelCosts, pixel_costs
 
-#: data_norm of PCSR's pipeline: the LR minus this mean goes in, the output plus it comes out (pcsr.md §4).
-MEANS = {"carn": (0.4488, 0.4371, 0.4040)}
-#: PCSR's phase-1 configurations (pcsr.md §1.1): encoder width, heavy / light / classifier hidden sizes.
-CONFIGS = {
-    "fsrcnn": {"width": 48, "heavy": (58,) * 4, "light": (10,) * 3, "classifier": ()},
-    "carn": {"width": 52, "heavy": (74,) * 4, "light": (20,) * 3, "classifier": (10, 10)},
-    "srresnet": {"width": 58, "heavy": (170,) * 4, "light": (40,) * 3, "classifier": (20, 20)},
-}
 #: HR pixels per MLP chunk: memory stays bounded on 8K images (PCSR's pixel_batch_size is 300,000).
 CHUNK = 262_144
 #: LR patches per batch in patch mode (PCSR's test_pcsr.py without --per_image).
