@@ -1,10 +1,12 @@
 """The three-method table of docs/methods.md, from a run's stored CSVs only (eval/summary.csv, perf/latency.csv).
 
     .venv/bin/python docs/methods_table.py results/methods [uint8 test set] [16-bit test set]
+    .venv/bin/python docs/methods_table.py --pair results/methods_photos photos carn arm_k2 pcsr_adm
 
 One row per backbone and model: PSNR (dB) under the suite's protocol (uint8 LR) and PCSR's (16-bit LR), FLOPs per
 32×32 LR patch (paper convention) and % of the -O, true MACs per patch, FLOPs per image (G), and the latency of the
-same model on perf's image (ms, median) where perf timed it.
+same model on perf's image (ms, median) where perf timed it. ``--pair``: a paired difference with its 95 %
+bootstrap interval over the test images.
 """
 from __future__ import annotations
 
@@ -53,5 +55,20 @@ def _latency(perf: pd.DataFrame, backbone: str, method: str, model: str) -> floa
     return float(hit["time_ms"].iloc[0]) if len(hit) else float("nan")
 
 
+def paired(root: str, testset: str, backbone: str, a: str, b: str, draws: int = 10_000) -> str:
+    """Mean over images of PSNR(a) − PSNR(b) with a 95 % paired bootstrap interval over the test images (seed 0)."""
+    import numpy as np
+
+    s = pd.read_csv(Path(root) / "eval" / "summary.csv")
+    s = s[(s["testset"] == testset) & (s["backbone"] == backbone)].set_index(["model", "image"])["psnr_rgb_db"]
+    d = (s[a] - s[b]).dropna().to_numpy()
+    rng = np.random.default_rng(0)
+    lo, hi = np.percentile([rng.choice(d, len(d)).mean() for _ in range(draws)], [2.5, 97.5])
+    return f"{backbone} {a} − {b}: {d.mean():+.3f} dB [{lo:+.3f}, {hi:+.3f}] over {len(d)} images"
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:2] == ["--pair"]:  # --pair ROOT TESTSET BACKBONE MODEL_A MODEL_B
+        print(paired(*sys.argv[2:7]))
+    else:
+        main(*sys.argv[1:])
