@@ -114,7 +114,10 @@ def test_paper_dry_run_plans_the_paper_job_set(tmp_path, fake_div):
     # 4 backbones × 3 branches + FSRCNN ablations: 2 (M=2) + 4 (M=4) + 3 (wider) + 3 (all data) branches
     assert counts["train_branch"] == 12 + 2 + 4 + 3 + 3
     assert counts["split"] == 3 and counts["train_baseline"] == 4 and counts["train_joint"] == 1
-    assert counts["train_classsr"] == 4 + 7 and counts["evaluate"] == 3 * (4 + 4 + 7)
+    # PCSR retrained with its recipe: two phases per backbone, four knobs per backbone and test set
+    assert counts["train_classsr"] == 4 + 7 and counts["evaluate"] == 3 * (4 + 4 + 7) + 3 * 3 * 4
+    assert counts["train_method"] == 3 * 2
+    assert "results/paper/runs/srresnet/methods/pcsr_pcsr1/model.pth" in result.stdout
     assert "results/paper/runs/fsrcnn/branches_16-36-46-56_class/branch3/model.pth" in result.stdout
     # ARM retrained with its recipe: one supernet, one table and one sweep per test set for each backbone
     assert (counts["train_arm"], counts["arm_table"], counts["evaluate_arm"]) == (3, 3, 3 * 3)
