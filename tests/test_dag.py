@@ -146,6 +146,10 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
         io.imsave(tmp_path / t["name"] / "LR" / "X4" / "1.png", np.zeros((32, 32, 3), np.uint8), check_contrast=False)
         t["root"] = str(tmp_path / t["name"])
     raw["official"]["folder"] = str(tmp_path / "pretrained")
+    raw["methods"]["pcsr"]["folder"] = str(tmp_path / "pcsr")
+    for name in ("fsrcnn-pcsr-phase1", "carn-pcsr-phase1", "fsrcnn-x4", "carn-x4"):
+        (tmp_path / "pcsr" / name).mkdir(parents=True)
+        (tmp_path / "pcsr" / name / "iter_last.pth").touch()
     path = tmp_path / "paper_eval.yaml"
     path.write_text(yaml.safe_dump(raw))
     missing = _snakemake("-n", "--cores", "1", "--configfile", str(path))
@@ -165,13 +169,18 @@ def test_paper_eval_dry_run_trains_nothing(tmp_path):
     result = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
     assert result.returncode == 0, result.stdout + result.stderr
     counts = _job_counts(result.stdout)
-    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8, "evaluate_bicubic": 3, "summarize": 1, "report": 1,
-                      "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3 * 4,
+    # PCSR's released networks: 5 knobs and its own -O per backbone and test set, nothing trained
+    assert counts == {"all": 1, "prepare": 1, "evaluate": 3 * 8 + 3 * 2 * 6, "evaluate_bicubic": 3, "summarize": 1,
+                      "report": 1, "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3 * 4,
                       "evaluate_arm": 3 * 2}  # ARM's released tables: no table job, no training
     # Table 1 and the figures do not wait for the latency benchmark (its own target, scheduled last)
     tables = _snakemake("-n", "--cores", "1", "results/paper_eval/tables", "--configfile", str(path),
                         "--directory", str(ROOT))
     assert tables.returncode == 0 and "perf" not in _job_counts(tables.stdout)
+    (tmp_path / "pcsr" / "carn-x4" / "iter_last.pth").unlink()
+    missing = _snakemake("-n", "--cores", "1", "--configfile", str(path), "--directory", str(ROOT))
+    assert missing.returncode != 0 and "(config keys methods.pcsr.folder and methods.pcsr.baseline)" in (
+        missing.stdout + missing.stderr)
 
 
 def test_slurm_profile_dry_run(tmp_path, fake_div):
