@@ -392,6 +392,7 @@ def test_a_third_method_is_one_package_and_runs_through_the_ci_dag(tmp_path):
     methods = pd.read_csv(out / "tables" / "methods.csv")
     assert {"bicubic", "original", "classsr", "variance"} <= set(methods["method"])
     assert "variance" not in set(pd.read_csv(out / "tables" / "ablations.csv")["model"])
+    assert set(pd.read_csv(out / "tables" / "variance.csv")["method"]) == {"bicubic", "original", "classsr", "variance"}
     points = pd.read_csv(out / "tables" / "fig2_points.csv")
     assert len(points[points["method"] == "variance"]) == 1
     curves = pd.read_csv(out / "tables" / "routing_curves.csv")

@@ -114,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     if len(methods):
         methods.to_csv(out / "tables" / "methods.csv", index=False)
         write_text(out / "tables" / "methods.md", tables.markdown_by_testset(methods, METHODS_CAPTION + note))
+        for name in sorted(set(methods["method"]) - set(tables.OWN_TABLES)):  # one table per method (pcsr.md, …)
+            own = tables.methods_table(summary, only=name)
+            own.to_csv(out / "tables" / f"{name}.csv", index=False)
+            write_text(out / "tables" / f"{name}.md", tables.markdown_by_testset(own, METHODS_CAPTION + note))
     points = [figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
                            "Filled: this run; hollow: the paper (Table 1"
                            + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs). "

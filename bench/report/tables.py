@@ -133,13 +133,13 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
 
 
-def methods_table(summary: pd.DataFrame) -> pd.DataFrame:
+def methods_table(summary: pd.DataFrame, *, only: str | None = None) -> pd.DataFrame:
     """Every registered method's models (``bench.methods``) beside the bicubic reference, the -O network and the
     main ClassSR of the same backbone and test set; ``flops_pct``: % of that -O network's FLOPs (paper convention),
-    ``flops_pct_own``: % of the method's own -O (its ``<method>_original`` model) where it has one. Empty when the
-    profile evaluates no such method."""
+    ``flops_pct_own``: % of the method's own -O (its ``<method>_original`` model) where it has one; ``only``: one
+    method's rows with their context. Empty when the profile evaluates no such method."""
     rows = dataset_rows(summary)
-    others = rows[~rows["method"].isin(OWN_TABLES)]
+    others = rows[~rows["method"].isin(OWN_TABLES) & ((rows["method"] == only) if only else True)]
     if others.empty:
         return pd.DataFrame()
     pairs = set(zip(others["backbone"], others["testset"]))
