@@ -70,7 +70,8 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
                    coverage: str = "paper", **upscale_kwargs) -> dict:
     """Metrics, time, patch count, classes and confidences of one image (``upscale_kwargs``: e.g. ARM's eta)."""
-    lr = to_tensor(read_image(lr_path), name=str(lr_path))
+    lr_img = read_image(lr_path)
+    lr = to_tensor(lr_img, name=str(lr_path))
     hr = to_255(read_image(hr_path))
     device = next(model.parameters()).device
     sync(device)
@@ -88,6 +89,7 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     n, (ch, cw) = len(grid), grid.covered_hr(c)
     max_prob = probs.amax(1) if probs is not None else None  # the confidence of every routing decision
     return {**scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "lr_covered": ch * cw // (c * c),
+            "lr_bits": 16 if lr_img.dtype == np.uint16 else 8,  # the LR protocol: uint8 files, or PCSR's (near) float
             "classes": classes, "max_prob": max_prob,
             "sr": sr}
 
@@ -105,14 +107,15 @@ def bicubic_upscale(lr: np.ndarray, scale: int, h: int, w: int) -> np.ndarray:
 
 def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "paper") -> dict:
     """Scores of MATLAB-bicubic upscaling of one LR image on the region the 32/28 grid covers."""
-    lr = to_255(read_image(lr_path))
+    raw = read_image(lr_path)
+    lr = to_255(raw)
     grid = make_grid(lr.shape[0], lr.shape[1], coverage=coverage)
     h, w = grid.covered_hr(scale)
     sr = bicubic_upscale(lr, scale, h, w)
     gt = to_255(read_image(hr_path))[:h, :w]
     if gt.shape != sr.shape:
         raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")
-    return {**scores(sr, gt, scale), "patches": len(grid)}
+    return {**scores(sr, gt, scale), "patches": len(grid), "lr_bits": 16 if raw.dtype == np.uint16 else 8}
 
 
 def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "paper") -> pd.DataFrame:
@@ -153,6 +156,7 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
         units = res["lr_covered"] / 1024 if whole else res["patches"]
         row["flops_image"] = row["flops_paper"] * units
         row["flops_authors"] = _authors_flops(model, backbone, counts)
+        row["lr_bits"] = res["lr_bits"]
         row["time_ms"] = res["time_ms"]
         rows.append(row)
         if routed and not getattr(model, "whole_image", False):  # per-pixel classes: no per-patch routing rows

@@ -59,6 +59,6 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
                          "model": f"{model_id}_{label}", "kind": "arm", "knob": label, "patches": int(n.sum()),
                          **{k: res[k] for k in METRICS}, **{f"n_class{j}": int(c) for j, c in enumerate(n)},
                          **cost, "flops_image": cost["flops_paper"] * int(n.sum()),
-                         "flops_full_paper": costs["paper"][0][-1],
+                         "flops_full_paper": costs["paper"][0][-1], "lr_bits": res["lr_bits"],
                          "time_ms": res["time_ms"]})
     return pd.DataFrame(rows)
