@@ -102,6 +102,16 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
         torch.save(fresh_arm(name, seed=0).full.state_dict(), tmp_path / "pre" / f"arm-{name}.pth")
     raw["arm"].update(folder=str(tmp_path / "pre"), knobs=["e1", "e3", 0.85, 4])
     raw["train"] = {"device": "cpu", "backbones": {"fsrcnn": {}}}
+    # PCSR's released layout: save/<name>-pcsr-phase1/ and save/<name>-x4/ in its own file format (random weights)
+    from bench.methods.pcsr.checkpoint import to_released
+    from bench.methods.pcsr.model import PCSR
+
+    for name in ("fsrcnn-pcsr-phase1", "fsrcnn-x4"):
+        (tmp_path / "save" / name).mkdir(parents=True)
+    torch.save(to_released(PCSR(backbone="fsrcnn")), tmp_path / "save" / "fsrcnn-pcsr-phase1" / "iter_last.pth")
+    torch.save({"model": {"name": "fsrcnn", "args": {"upscale": 4, "d": 56, "no_upsampling": False},
+                          "sd": build("fsrcnn", width=56).state_dict()}}, tmp_path / "save" / "fsrcnn-x4" / "iter_last.pth")
+    raw["methods"]["pcsr"].update(folder=str(tmp_path / "save"), backbones=["fsrcnn"], knobs=[0, "adm"])
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
     result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path),
                              "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "p.yaml")],
@@ -127,5 +137,9 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     eff = pd.read_csv(out / "tables" / "classifier_efficiency.csv").iloc[0]
     assert eff["psnr_classifier_db"] == pytest.approx(eff["psnr_random_db"], abs=1e-9)
     assert (out / "figures" / "frontier_test2k.png").is_file()
+    pcsr = pd.read_csv(out / "tables" / "pcsr.csv")  # PCSR's released networks beside the authors' ClassSR
+    assert {"pcsr_k0", "pcsr_adm", "pcsr_original", "classsr"} <= set(pcsr["model"])
+    assert set(pd.read_csv(out / "tables" / "fig2_points.csv").query("method == 'pcsr'")["model"]) == {
+        "pcsr_k0", "pcsr_adm", "pcsr_original"}
     order = [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("localrule ")]
     assert order.index("report") < order.index("perf")
