@@ -53,6 +53,17 @@ def write_atomic(path: str | os.PathLike, write) -> Path:
     return path
 
 
+def save_torch(path: str | os.PathLike, obj) -> Path:
+    """``torch.save(obj)`` through :func:`write_atomic`, byte-identical for equal objects: written to a file object,
+    the zip's internal folder is "archive" — given a path, torch names it after the temporary file."""
+    import torch
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+    return write_atomic(path, write)
+
+
 def follow_umask(path: str | os.PathLike) -> None:
     """Give a file (0666) or folder (0777) the permissions the process's umask leaves, as open() and mkdir() do."""
     mask = os.umask(0)

@@ -11,7 +11,7 @@ import torch
 
 from ..arm.tables import ARM_WIDTHS
 from ..models import export_official, load_arm
-from ..provenance import write_atomic
+from ..provenance import save_torch
 
 #: Output files checked writable before the work (bench.cli.check_arguments).
 OUTPUT_FILES = ("out",)
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     arm = load_arm(args.backbone, args.model, scale=args.scale)
     net = arm.subnet(args.width)
-    write_atomic(args.out, lambda tmp: torch.save(export_official(net), tmp))
+    save_torch(args.out, export_official(net))
     print(f"{args.backbone} width {args.width} of {args.model}: {sum(p.numel() for p in net.parameters()):,} "
           f"parameters → {args.out}")
     return 0

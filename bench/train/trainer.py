@@ -30,7 +30,7 @@ from ..models.common import MeanShift, load_torch_file
 from ..device import pick_device
 from ..plan.layout import train_index
 from ..lock import folder_lock
-from ..provenance import write_atomic
+from ..provenance import save_torch, write_atomic
 from . import calibrate, oracle
 from .losses import average_loss, class_loss, oracle_labels, oracle_loss
 from .run import RunConfig
@@ -221,7 +221,7 @@ def _train_locked(cfg: RunConfig, run_dir: Path, stop_after: int | None) -> Path
         return final  # stopped early on request (tests): resume state is on disk
     if cfg.calibrate_images:  # the operating point, on photographs stage 2 never saw
         calibrate.operate(model, cfg, run_dir, loop.data, branch_flops(model), device)
-    write_atomic(final, lambda tmp: torch.save(_exported(model, cfg.stage), tmp))
+    save_torch(final, _exported(model, cfg.stage))
     (run_dir / "last.pt").unlink(missing_ok=True)
     return final
 
@@ -359,9 +359,9 @@ class _Loop:
         if every and self.iteration % every == 0 and self.iteration < self.cfg.iterations:  # the last is model.pth
             path = self.run_dir / "snapshots" / f"iter_{self.iteration:07d}.pth"
             path.parent.mkdir(exist_ok=True)
-            write_atomic(path, lambda tmp: torch.save(_exported(self.model, self.cfg.stage), tmp))
+            save_torch(path, _exported(self.model, self.cfg.stage))
 
     def checkpoint(self) -> None:
         state = {"iteration": self.iteration, "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                  "rng": torch.get_rng_state(), "config_digest": self.cfg.digest()}
-        write_atomic(self.run_dir / "last.pt", lambda tmp: torch.save(state, tmp))
+        save_torch(self.run_dir / "last.pt", state)
