@@ -168,3 +168,26 @@ def test_compare_names_a_model_the_reference_has_not_pinned(tmp_path, capsys):
     assert "'model': 'soft'} is not in the reference" in capsys.readouterr().out
     cur.iloc[:1].to_csv(tmp_path / "cur.csv", index=False)
     assert main(["compare", str(tmp_path / "cur.csv"), str(tmp_path / "ref.csv")]) == 0
+
+
+def test_table1_carries_a_paired_interval_for_classsr_minus_its_o():
+    """Issue 25: a difference is printed with its interval — a constant gain is significant, a gain that one image
+    contradicts is not."""
+    import numpy as np
+
+    from bench.report.tables import paired_interval, table1
+
+    a = pd.Series([30.0, 31.0, 32.0, 33.0], index=list("wxyz"))
+    mean, low, high = paired_interval(a + 0.2, a)
+    assert np.isclose(mean, 0.2) and np.isclose(low, 0.2) and np.isclose(high, 0.2)
+    mean, low, high = paired_interval(a + pd.Series([0.3, 0.3, 0.3, -1.0], index=list("wxyz")), a)
+    assert low < 0 < high and np.isclose(mean, -0.025)
+    rows = [{"testset": "t", "image": i, "backbone": "fsrcnn", "model": m, "variant": m, "patches": 10,
+             "psnr_rgb_db": 30.0 + k + (0.1 if m == "classsr" else 0.0), "flops_paper": 1.0, "macs": 1.0,
+             "time_ms": 1.0, **({"n_class0": 5, "n_class1": 5} if m == "classsr" else {})}
+            for k, i in enumerate("abc") for m in ("original", "classsr")]
+    t = table1(pd.DataFrame(rows), pd.DataFrame(columns=["backbone", "testset", "variant", "psnr_db", "flops",
+                                                         "flops_printed_pct"]))
+    c = t[t["variant"] == "classsr"].iloc[0]
+    assert np.isclose(c["delta_vs_original_db"], 0.1) and c["delta_significant"]
+    assert np.isnan(t[t["variant"] == "original"].iloc[0]["delta_vs_original_db"])

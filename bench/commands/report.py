@@ -23,7 +23,9 @@ TABLE1_CAPTION = (
     "(classifier included for every ClassSR) and % of the -O network; flops_authors / flops_pct_authors: the "
     "authors' bookkeeping (rounded constants, classifier for FSRCNN only), which the published numbers use, so "
     "diff_flops_pct (relative FLOPs difference, %) and diff_pct_points are computed from it; paper_* = published. "
-    "max_class_frac: largest share of the test patches sent to one class; collapsed: ≥ 95 %. ")
+    "max_class_frac: largest share of the test patches sent to one class; collapsed: ≥ 95 %. "
+    "delta_vs_original_db: ClassSR − its -O (mean over images) with its 95 % paired bootstrap interval over the test "
+    "images (delta_ci_low_db, delta_ci_high_db; delta_significant: the interval excludes 0). ")
 ABLATION_CAPTION = (
     "Ablations: every ClassSR variant next to its -O network and the bicubic reference. flops_pct: % of the -O "
     "network's FLOPs (paper convention, classifier included); mean_max_prob: mean over test patches of the "

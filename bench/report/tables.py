@@ -99,7 +99,34 @@ def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr")
     df["diff_flops_pct"] = 100 * (df["flops_authors"] - df["paper_flops"]) / df["paper_flops"]
     df = flag_paper(df, paper)
     df["diff_pct_points"] = df["flops_pct_authors"] - df["paper_flops_pct_recomputed"]
+    df = df.join(pd.DataFrame([_vs_original(summary, r.backbone, r.testset, main) if r.variant == "classsr"
+                               else {} for r in df.itertuples()], index=df.index))
     return df
+
+
+#: Resamples of the paired bootstrap over test images (fixed seed: a table is a deterministic function of its CSV).
+BOOTSTRAP = 2000
+
+
+def paired_interval(a: pd.Series, b: pd.Series, *, draws: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float, float]:
+    """(mean of a − b, 95 % bootstrap interval low, high) over the index (images) both share."""
+    d = (a - b).dropna().to_numpy()
+    if len(d) == 0:
+        return np.nan, np.nan, np.nan
+    means = np.random.default_rng(seed).choice(d, (draws, len(d))).mean(axis=1)
+    return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def _vs_original(summary: pd.DataFrame, backbone: str, testset: str, model: str) -> dict:
+    """ClassSR − its -O, PSNR over the test set's images: mean, 95 % paired bootstrap interval, and whether the
+    interval excludes 0 (issue 25: no difference without its interval)."""
+    sub = summary[(summary["backbone"] == backbone) & (summary["testset"] == testset)].set_index(["model", "image"])
+    psnr = sub["psnr_rgb_db"]
+    if model not in psnr.index.get_level_values(0) or "original" not in psnr.index.get_level_values(0):
+        return {}
+    mean, low, high = paired_interval(psnr[model], psnr["original"])
+    return {"delta_vs_original_db": mean, "delta_ci_low_db": low, "delta_ci_high_db": high,
+            "delta_significant": bool(low > 0 or high < 0)}
 
 
 def flag_paper(df: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
