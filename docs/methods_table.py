@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.report.tables import dataset_rows  # noqa: E402
+from bench.report.tables import dataset_rows, paired_interval  # noqa: E402
 
 ORDER = {"bicubic": 0, "original": 1, "classsr": 2, "arm": 3, "pcsr": 4}
 
@@ -55,16 +55,13 @@ def _latency(perf: pd.DataFrame, backbone: str, method: str, model: str) -> floa
     return float(hit["time_ms"].iloc[0]) if len(hit) else float("nan")
 
 
-def paired(root: str, testset: str, backbone: str, a: str, b: str, draws: int = 10_000) -> str:
-    """Mean over images of PSNR(a) − PSNR(b) with a 95 % paired bootstrap interval over the test images (seed 0)."""
-    import numpy as np
-
+def paired(root: str, testset: str, backbone: str, a: str, b: str) -> str:
+    """Mean over images of PSNR(a) − PSNR(b) with the report's 95 % paired bootstrap interval over the test images
+    (``bench.report.tables.paired_interval``)."""
     s = pd.read_csv(Path(root) / "eval" / "summary.csv")
     s = s[(s["testset"] == testset) & (s["backbone"] == backbone)].set_index(["model", "image"])["psnr_rgb_db"]
-    d = (s[a] - s[b]).dropna().to_numpy()
-    rng = np.random.default_rng(0)
-    lo, hi = np.percentile([rng.choice(d, len(d)).mean() for _ in range(draws)], [2.5, 97.5])
-    return f"{backbone} {a} − {b}: {d.mean():+.3f} dB [{lo:+.3f}, {hi:+.3f}] over {len(d)} images"
+    mean, low, high = paired_interval(s[a], s[b])
+    return f"{backbone} {a} − {b}: {mean:+.3f} dB [{low:+.3f}, {high:+.3f}] over {s[a].notna().sum()} images"
 
 
 if __name__ == "__main__":

@@ -49,6 +49,19 @@ def toy(*, width: int = 8, scale: int = 4) -> Toy:
 '''
 
 
+def _run_with_plugin(tmp_path, raw: dict, plugin: str):
+    """The whole workflow on profile ``raw`` in ``tmp_path`` with ``plugin`` (a module in ``tmp_path``) in
+    CLASSSR_BENCH_PLUGINS; the profile's results folder."""
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(raw))
+    env = {**os.environ, "CLASSSR_BENCH_PLUGINS": plugin,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(tmp_path),
+                             "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "profile.yaml")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return tmp_path / "results" / raw["name"]
+
+
 def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
     """The toy module below is the whole change (its name in CLASSSR_BENCH_PLUGINS stands for the line in
     bench.backbones.BACKBONE_MODULES): planning, training, evaluation, FLOPs, latency and report all follow."""
@@ -60,14 +73,7 @@ def test_a_fifth_backbone_is_one_file_and_runs_through_the_ci_dag(tmp_path):
     raw["methods"] = {}  # ci's PCSR-FSRCNN is not this test's subject
     raw["perf"] = {"crop": "32x64", "repeats": 1, "warmup": 0, "batch_size": 8, "modes": ["batched"]}
     raw["train"]["snapshot_every"] = 0
-    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
-    env = {**os.environ, "CLASSSR_BENCH_PLUGINS": "toy_backbone",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(tmp_path),
-                             "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "toy.yaml")],
-                            cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = tmp_path / "results" / "toy_probe"
+    out = _run_with_plugin(tmp_path, raw, "toy_backbone")
     table = pd.read_csv(out / "tables" / "table1.csv")
     assert set(table["backbone"]) == {"bicubic", "toy"} and set(table["variant"]) == {"bicubic", "classsr", "original"}
     assert set(pd.read_csv(out / "tables" / "ablations.csv")["model"]) >= {"no_class_loss"}
@@ -378,14 +384,7 @@ def test_a_third_method_is_one_package_and_runs_through_the_ci_dag(tmp_path):
     raw["train"].update(backbones={"fsrcnn": {"widths": [8, 12, 16]}}, snapshot_every=0, stage2_points=0)
     raw["perf"] = {"crop": "32x64", "repeats": 1, "warmup": 0, "batch_size": 8, "modes": ["batched"],
                    "mixes": ["real"], "arm_knobs": []}
-    (tmp_path / "probe.yaml").write_text(yaml.safe_dump(raw))
-    env = {**os.environ, "CLASSSR_BENCH_PLUGINS": "variance_method",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(tmp_path),
-                             "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "probe.yaml")],
-                            cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = tmp_path / "results" / "method_probe"
+    out = _run_with_plugin(tmp_path, raw, "variance_method")
     rows = pd.read_csv(out / "eval" / "summary.csv").query("model == 'variance'")
     assert len(rows) and set(rows["variant"]) == {"variance"}
     assert rows["n_class0"].sum() > 0 and rows["n_class1"].sum() > 0  # its own routing, spread

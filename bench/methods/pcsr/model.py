@@ -176,7 +176,7 @@ class PCSR(nn.Module):
             probs, heavy = None, None
         images, all_probs, all_heavy = [], [], []
         for n, f in enumerate(feats):
-            pred = torch.empty(H * W, 3, device=x.device)
+            pred, image_heavy = torch.empty(H * W, 3, device=x.device), []
             for r0, r1 in self._row_blocks(H, W):
                 q = self._queries(f, r0, r1)
                 lo, hi = n * H * W + r0 * W, n * H * W + r1 * W
@@ -184,7 +184,7 @@ class PCSR(nn.Module):
                     p = F.softmax(self.classifier(q), dim=1)
                     flag = self.decide(p)
                     all_probs.append(p)
-                    all_heavy.append(flag)
+                    image_heavy.append(flag)
                 else:
                     flag = heavy[lo:hi]
                 out = torch.empty(len(q), 3, device=x.device)
@@ -192,8 +192,8 @@ class PCSR(nn.Module):
                     if mask.any():
                         out[mask] = mlp(q[mask])
                 pred[r0 * W:r1 * W] = out
-            flags = (heavy[n * H * W:(n + 1) * H * W] if heavy is not None
-                     else torch.cat(all_heavy[-len(list(self._row_blocks(H, W))):]))
+            flags = heavy[n * H * W:(n + 1) * H * W] if heavy is not None else torch.cat(image_heavy)
+            all_heavy += image_heavy
             pred = pred.t().reshape(1, 3, H, W) + residual[n:n + 1]
             images.append(refine(pred, flags.view(1, 1, H, W)) if self.refine else pred)
         if heavy is None:
