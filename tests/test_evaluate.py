@@ -97,3 +97,39 @@ def _lr_sizes(testset):
 
     pairs = pd.read_csv(testset / "pairs.csv")
     return [read_image(testset / lr).shape[:2] for lr in pairs["lr"]]
+
+
+def test_protocol_matrix_columns(prepared):
+    """Issue 25's protocol matrix: every row scores RGB/Y × crop scale/0 and each inference the model runs."""
+    _, data = prepared
+    testset = data / "test" / "tiny"
+    net = build("carn", **tiny_kwargs("carn")).eval()  # random FSRCNN weights give a flat, clamped output
+    plain = evaluate(net, backbone="carn", model_id="original", testset=testset)
+    assert (plain["inference"] == "grid").all()
+    assert (plain["psnr_rgb_grid_db"] == plain["psnr_rgb_db"]).all()
+    # these LR images hold one 32×32 patch each: the whole covered image is that patch, so both inferences agree
+    assert (plain["patches"] == 1).all()
+    assert np.allclose(plain["psnr_rgb_whole_db"], plain["psnr_rgb_db"], rtol=0, atol=1e-9)
+    for col in ("psnr_rgb_crop0_db", "psnr_y_crop0_db", "ssim_rgb_crop0", "ssim_y_crop0"):
+        assert plain[col].notna().all() and (plain[col] != plain[col.replace("_crop0", "")]).any()
+    skipped = evaluate(net, backbone="carn", model_id="original", testset=testset, other_inference=False)
+    assert skipped["psnr_rgb_whole_db"].isna().all()
+    assert (skipped["psnr_rgb_db"] == plain["psnr_rgb_db"]).all()
+    routed = evaluate(build("classsr_fsrcnn", **tiny_kwargs("classsr_fsrcnn")).eval(), backbone="fsrcnn",
+                      model_id="classsr", testset=testset)
+    assert routed["psnr_rgb_whole_db"].isna().all() and (routed["psnr_rgb_grid_db"] == routed["psnr_rgb_db"]).all()
+
+
+def test_whole_image_inference_is_one_pass_over_the_covered_image():
+    net = build("carn", **tiny_kwargs("carn")).eval()
+    lr = torch.rand(3, 70, 90)
+    sr, classes = upscale(net, lr, inference="whole")
+    h, w = make_grid(70, 90).covered_hr(net.scale)
+    with torch.no_grad():
+        direct = net(lr[:, : h // 4, : w // 4].unsqueeze(0))[0].clamp(0, 1)
+    assert classes is None and sr.shape == (3, h, w)
+    assert (sr * 255 - torch.round(direct * 255)).abs().max() < 1.0001  # 8-bit rounding of one pass
+    grid, _ = upscale(net, lr)
+    assert (grid - sr).abs().max() > 1 / 255  # the grid's seams and overlap averaging differ from one pass
+    with pytest.raises(ValueError, match="grid inference, not 'whole'"):
+        upscale(build("classsr_fsrcnn", **tiny_kwargs("classsr_fsrcnn")).eval(), lr, inference="whole")

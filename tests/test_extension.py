@@ -160,6 +160,14 @@ def test_a_new_metric_is_one_registry_entry(tmp_path, monkeypatch):
     assert "the reference lacks metric column(s) ['mae_255']" in compare(tmp_path / "cur", tmp_path / "ref")[0]
     summary.assign(mae_255=[2.0, 4.5]).to_csv(tmp_path / "ref" / "summary.csv", index=False)
     assert any("mae_255 drifted" in p for p in compare(tmp_path / "cur", tmp_path / "ref"))
+    # a protocol variant (no border crop) is checked where the reference has it, not demanded of an older one
+    crop0 = [c for c, m in metrics.METRICS.items() if not m.primary]
+    assert crop0 and summary[crop0].notna().all().all()
+    summary.drop(columns=crop0).to_csv(tmp_path / "ref" / "summary.csv", index=False)
+    assert compare(tmp_path / "cur", tmp_path / "ref") == []
+    summary.assign(psnr_rgb_crop0_db=summary["psnr_rgb_crop0_db"] + 0.1).to_csv(tmp_path / "ref" / "summary.csv",
+                                                                                 index=False)
+    assert any("psnr_rgb_crop0_db drifted" in p for p in compare(tmp_path / "cur", tmp_path / "ref"))
 
 
 TINY_CLASSIFIER = '''"""A different Class-Module in one file: a pooled 1x1 conv head."""

@@ -248,6 +248,14 @@ def test_patch_mode_runs_pcsrs_32_28_patches_and_counts_their_pixels(tmp_path):
     assert row.n_class0 + row.n_class1 == 2 * 16384
     assert row.flops_image == pytest.approx(sum(model.costs.image(32, 32, 4, int(n)) for n in
                                                 (classes[:16384].sum(), classes[16384:].sum())), rel=1e-9)
+    # the protocol matrix: patch mode is the grid inference; the whole-image pass is image mode's SR
+    assert row.inference == "grid" and row.psnr_rgb_grid_db == row.psnr_rgb_db
+    whole = tiny(k=0.0, refine=False, mode="image")
+    whole.load_state_dict(model.state_dict())
+    image_row = evaluate(whole, backbone="fsrcnn", model_id="pcsr_k0", testset=testset).iloc[0]
+    assert image_row.inference == "whole" and image_row.psnr_rgb_whole_db == image_row.psnr_rgb_db
+    assert row.psnr_rgb_whole_db == pytest.approx(image_row.psnr_rgb_db, abs=1e-9)
+    assert image_row.psnr_rgb_grid_db == pytest.approx(row.psnr_rgb_db, abs=1e-9)
 
 
 def test_pcsr_trains_its_two_phases_and_phase_1_loads_as_a_released_file(tmp_path, prepared):

@@ -191,3 +191,58 @@ def test_table1_carries_a_paired_interval_for_classsr_minus_its_o():
     c = t[t["variant"] == "classsr"].iloc[0]
     assert np.isclose(c["delta_vs_original_db"], 0.1) and c["delta_significant"]
     assert np.isnan(t[t["variant"] == "original"].iloc[0]["delta_vs_original_db"])
+
+
+def _paired_rows(effects: dict[str, list[float]], **extra) -> pd.DataFrame:
+    """Per-image rows of one backbone on test set t: model → PSNR offsets over images a, b, c (base 30 + k)."""
+    rows = []
+    for model, offsets in effects.items():
+        for k, (image, off) in enumerate(zip("abc", offsets)):
+            backbone = "bicubic" if model == "bicubic" else "fsrcnn"
+            variant = model if model in ("bicubic", "original") else "classsr"
+            rows.append({"testset": "t", "image": image, "backbone": backbone, "model": model, "variant": variant,
+                         "patches": 10, "psnr_rgb_db": 30.0 + k + off, "flops_paper": 0.0 if model == "bicubic"
+                         else 1.0, "macs": 1.0, "time_ms": 1.0, **extra,
+                         **({} if variant != "classsr" else {"n_class0": 5, "n_class1": 5})})
+    return pd.DataFrame(rows)
+
+
+def test_ablation_and_methods_tables_print_intervals():
+    """Issue 25: each ablation minus its main variant and minus the -O, and every gain over bicubic, with a paired
+    interval; '*' in the markdown only where the interval excludes 0."""
+    summary = _paired_rows({"bicubic": [-1.0, -1.0, -1.0], "original": [0.0, 0.0, 0.0],
+                            "classsr": [0.1, 0.1, 0.1], "no_avg": [0.3, -0.5, 0.4]})
+    ab = tables.ablation_table(summary).set_index("model")
+    assert np.isclose(ab.loc["no_avg", "delta_vs_main_db"], (0.2 - 0.6 + 0.3) / 3)
+    assert ab.loc["no_avg", "delta_vs_main_ci_low_db"] < 0 < ab.loc["no_avg", "delta_vs_main_ci_high_db"]
+    assert not ab.loc["no_avg", "delta_vs_main_significant"] and np.isnan(ab.loc["classsr", "delta_vs_main_db"])
+    assert ab.loc["classsr", "delta_vs_original_significant"] and np.isclose(ab.loc["classsr", "delta_vs_original_db"], 0.1)
+    assert np.isclose(ab.loc["original", "gain_over_bicubic_ci_low_db"], 1.0)
+    assert ab.loc["original", "gain_over_bicubic_significant"]
+    md = tables.markdown_by_testset(ab.reset_index(), "caption")
+    assert "+0.100 [+0.100, +0.100]*" in md and "delta_vs_main_ci_low_db" not in md
+    import re
+    assert re.search(r"no_avg .*-0\.033 \[[^\]]*\](?!\*)", md)  # not significant: no star
+
+
+def test_protocol_table_deltas_and_published_cells():
+    """The protocol matrix: each choice's move with its interval, and whether a row sits in its method's published
+    cell (ClassSR: RGB, crop scale, grid, 8-bit LR)."""
+    from bench.report import protocol
+
+    summary = _paired_rows({"original": [0.0, 0.0, 0.0], "classsr": [0.1, 0.1, 0.1]}, lr_bits=8)
+    summary["psnr_y_db"] = summary["psnr_rgb_db"] + 1.5
+    summary["psnr_rgb_crop0_db"] = summary["psnr_rgb_db"] - [0.1, 0.2, 0.3] * 2
+    summary["psnr_y_crop0_db"] = summary["psnr_y_db"] - 0.2
+    summary["inference"] = "grid"
+    summary["psnr_rgb_grid_db"] = summary["psnr_rgb_db"]
+    summary["psnr_rgb_whole_db"] = np.where(summary["model"] == "original", summary["psnr_rgb_db"] + 0.05, np.nan)
+    t = protocol.protocol_table(summary).set_index("model")
+    assert np.isclose(t.loc["original", "d_y_db"], 1.5) and t.loc["original", "d_y_significant"]
+    assert np.isclose(t.loc["original", "d_crop0_db"], -0.2) and t.loc["original", "d_crop0_ci_low_db"] < -0.2
+    assert np.isclose(t.loc["original", "d_y_crop0_db"], 1.3)
+    assert np.isclose(t.loc["original", "d_whole_minus_grid_db"], 0.05)
+    assert np.isnan(t.loc["classsr", "d_whole_minus_grid_db"])  # a routed model has no whole-image cell
+    assert t["published_here"].all() and "ClassSR" in t.loc["classsr", "published_cell"]
+    whole = protocol.protocol_table(summary.assign(inference="whole")).set_index("model")
+    assert not whole["published_here"].any()

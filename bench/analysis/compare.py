@@ -2,9 +2,10 @@
 
 Rows are matched on their key columns; every reference column with a tolerance must agree. Timing and
 provenance columns are not compared. Tolerances (absolute): each quality metric's own (``bench.core.metrics.METRICS``:
-PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns ± 0.05 dB, class
-fractions ± 0.02, class counts ± 2 % of the image's patches. A registered metric that the current results have
-and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped.
+PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns (any ``…_db``: differences, interval bounds) ± 0.05 dB, class
+fractions ± 0.02, class counts ± 2 % of the image's patches. A registered primary metric that the current results
+have and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped; a
+protocol variant (``Metric.primary`` False: no border crop) is checked where the reference has it.
 """
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def tolerance(column: str) -> float | None:
     for prefix, tol in TOLERANCES.items():
         if prefix in column:
             return tol
+    if column.endswith("_db"):  # a PSNR difference or its interval bound (gain_over_bicubic_db, d_y_ci_low_db, …)
+        return TOLERANCES["psnr"]
     return None
 
 
@@ -58,7 +61,7 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
     missing_cols = [c for c in reference.columns if c not in current.columns and tolerance(c) is not None]
     if missing_cols:
         return [Missing(f"{name}: columns missing from the current results: {missing_cols}")]
-    unchecked = [c for c in METRICS if c in current.columns and c not in reference.columns]
+    unchecked = [c for c, m in METRICS.items() if m.primary and c in current.columns and c not in reference.columns]
     if unchecked and any(c in reference.columns for c in METRICS):
         return [Missing(f"{name}: the reference lacks metric column(s) {unchecked}: regenerate it with "
                         "`python -m bench compare … --update`")]

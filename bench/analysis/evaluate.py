@@ -23,14 +23,18 @@ from torch import nn
 
 from ..core import flops
 from ..core.images import read_image, to_image, to_tensor, write_image
-from ..core.inference import prepare, sync, upscale
+from ..core.inference import INFERENCES, default_inference, inference_modes, prepare, sync, upscale
 from ..data.testset import testset_pairs  # checked whole before any work (bench.data.testset)
-from ..core.metrics import METRICS, scores
+from ..core.metrics import METRICS, psnr, scores
 from ..backbones import spec
 from ..core.resize import imresize
 from ..report.tables import BICUBIC  # the id of the bicubic rows, shared with the (torch-free) report
 from ..core.tiling import make_grid
 
+
+
+#: The protocol matrix's inference columns of every evaluation row (issue 25), beside the registered metrics.
+PROTOCOL_COLUMNS = ("inference", *(f"psnr_rgb_{m}_db" for m in INFERENCES))
 
 
 def model_costs(model: nn.Module) -> dict[str, tuple]:
@@ -68,8 +72,13 @@ def _authors_flops(model: nn.Module, backbone: str, counts: list[int]) -> float:
 
 
 def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size: int,
-                   coverage: str = "paper", **upscale_kwargs) -> dict:
-    """Metrics, time, patch count, classes and confidences of one image (``upscale_kwargs``: e.g. ARM's eta)."""
+                   coverage: str = "paper", other_inference: bool = True, **upscale_kwargs) -> dict:
+    """Metrics, time, patch count, classes and confidences of one image (``upscale_kwargs``: e.g. ARM's eta).
+
+    ``inference`` names the inference of the metrics (``default_inference``); ``psnr_rgb_grid_db`` and
+    ``psnr_rgb_whole_db`` give the RGB PSNR (scale-px crop) under each inference the model can run — the one not
+    measured already by a second, untimed pass when ``other_inference`` — NaN where it cannot (a routed model on
+    the whole image)."""
     lr_img = read_image(lr_path)
     lr = to_tensor(lr_img, name=str(lr_path))
     hr = to_255(read_image(hr_path))
@@ -88,7 +97,14 @@ def evaluate_image(model: nn.Module, lr_path: Path, hr_path: Path, *, batch_size
     grid = make_grid(lr.shape[1], lr.shape[2], coverage=coverage)
     n, (ch, cw) = len(grid), grid.covered_hr(c)
     max_prob = probs.amax(1) if probs is not None else None  # the confidence of every routing decision
-    return {**scores(sr_img, gt, c), "time_ms": elapsed_ms, "patches": n, "lr_covered": ch * cw // (c * c),
+    metrics, own = scores(sr_img, gt, c), default_inference(model)
+    by_inference = dict.fromkeys(INFERENCES, np.nan) | {own: metrics["psnr_rgb_db"]}
+    for mode in inference_modes(model) if other_inference else ():
+        if mode != own:
+            other = upscale(model, lr, coverage=coverage, batch_size=batch_size, inference=mode, **upscale_kwargs)[0]
+            by_inference[mode] = psnr(other.numpy().transpose(1, 2, 0).astype(np.float64) * 255.0, gt, crop_border=c)
+    return {**metrics, "inference": own, **{f"psnr_rgb_{m}_db": v for m, v in by_inference.items()},
+            "time_ms": elapsed_ms, "patches": n, "lr_covered": ch * cw // (c * c),
             "lr_bits": 16 if lr_img.dtype == np.uint16 else 8,  # the LR protocol: uint8 files, or PCSR's (near) float
             "classes": classes, "max_prob": max_prob,
             "sr": sr}
@@ -115,7 +131,9 @@ def bicubic_image(lr_path: Path, hr_path: Path, *, scale: int, coverage: str = "
     gt = to_255(read_image(hr_path))[:h, :w]
     if gt.shape != sr.shape:
         raise ValueError(f"{hr_path}: HR {gt.shape[1]}×{gt.shape[0]} is smaller than {scale}× its LR")
-    return {**scores(sr, gt, scale), "patches": len(grid), "lr_bits": 16 if raw.dtype == np.uint16 else 8}
+    metrics = scores(sr, gt, scale)  # one resize of the covered image: the whole-image inference
+    return {**metrics, "inference": "whole", "psnr_rgb_grid_db": np.nan, "psnr_rgb_whole_db": metrics["psnr_rgb_db"],
+            "patches": len(grid), "lr_bits": 16 if raw.dtype == np.uint16 else 8}
 
 
 def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "paper") -> pd.DataFrame:
@@ -132,7 +150,7 @@ def evaluate_bicubic(*, testset: str | Path, scale: int = 4, coverage: str = "pa
 
 
 def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | Path, batch_size: int = 64,
-             coverage: str = "paper", routing_out: str | Path | None = None,
+             coverage: str = "paper", other_inference: bool = True, routing_out: str | Path | None = None,
              sample_out: str | Path | None = None) -> pd.DataFrame:
     """One row per image of ``testset`` (a prepared folder with ``pairs.csv``). ``coverage``: the authors' grid
     (``paper``, the right/bottom remainder dropped) or ``full`` (edge-flush patches cover the whole image)."""
@@ -142,12 +160,13 @@ def evaluate(model: nn.Module, *, backbone: str, model_id: str, testset: str | P
     costs, routed = model_costs(model), getattr(model, "routed", False)
     rows, routing = [], []
     for i, (name, lr_path, hr_path) in enumerate(pairs):
-        res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage)
+        res = evaluate_image(model, lr_path, hr_path, batch_size=batch_size, coverage=coverage,
+                             other_inference=other_inference)
         counts = np.bincount(res["classes"].numpy(), minlength=model.num_classes).tolist() if routed \
             else [res["patches"]]
         row = {"testset": testset.name, "image": name, "backbone": backbone, "model": model_id,
                "variant": getattr(model, "method", "original"), "patches": res["patches"],
-               **{k: res[k] for k in METRICS},
+               **{k: res[k] for k in METRICS}, **{k: res[k] for k in PROTOCOL_COLUMNS},
                **({f"n_class{k}": n for k, n in enumerate(counts)} if routed else {}),
                **({"mean_max_prob": _mean(res["max_prob"])} if routed else {})}
         row.update(routed_costs(costs, counts))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import routing as routing
-from ..analysis.evaluate import evaluate_image, routed_costs, testset_pairs
+from ..analysis.evaluate import PROTOCOL_COLUMNS, evaluate_image, routed_costs, testset_pairs
 from ..core.metrics import METRICS
 from ..models.arm import ArmSupernet
 
@@ -57,7 +57,8 @@ def evaluate_arm(model: ArmSupernet, *, testset: str | Path, knobs=("best",), mo
             cost = routed_costs(costs, n.tolist())
             rows.append({"testset": testset.name, "image": name, "backbone": model.backbone,
                          "model": f"{model_id}_{label}", "kind": "arm", "knob": label, "patches": int(n.sum()),
-                         **{k: res[k] for k in METRICS}, **{f"n_class{j}": int(c) for j, c in enumerate(n)},
+                         **{k: res[k] for k in METRICS}, **{k: res[k] for k in PROTOCOL_COLUMNS},
+                         **{f"n_class{j}": int(c) for j, c in enumerate(n)},
                          **cost, "flops_image": cost["flops_paper"] * int(n.sum()),
                          "flops_full_paper": costs["paper"][0][-1], "lr_bits": res["lr_bits"],
                          "time_ms": res["time_ms"]})

@@ -1,6 +1,7 @@
 """Evaluate one model (authors' checkpoint format) on one prepared test set: one CSV row per image.
 
-Columns: RGB/Y PSNR (dB) and SSIM with a scale-px crop, patch and per-class counts, FLOPs per patch (paper
+Columns: RGB/Y PSNR (dB) and SSIM with a scale-px crop and without one (``_crop0``), the inference run (grid or
+whole image) and the RGB PSNR under each inference the model can run (``psnr_rgb_grid_db``, ``psnr_rgb_whole_db``), patch and per-class counts, FLOPs per patch (paper
 convention, authors' bookkeeping, true MACs), wall time (ms). --routing and --sample also store the class of every
 patch and the first SR image, for the class-map figure. ``--arch bicubic`` (no --model) evaluates the zero-FLOPs
 MATLAB-bicubic reference on the same grid and crop.
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--knobs", nargs="+", default=[str(k) for k in ArmConfig().knobs],
                         help="ARM: knobs of the sweep — k (η = k·C_3), e<j> (path j forced) or best; default the "
                              "profile's (arm.knobs): ARM's test mode, e1 e2 e3 and k 0.5 … 32")
+    parser.add_argument("--no-other-inference", dest="other_inference", action="store_false",
+                        help="skip the second pass under the model's other inference (whole image / grid) that "
+                             "fills psnr_rgb_grid_db and psnr_rgb_whole_db (profile key evaluate.other_inference)")
     add_engine_arguments(parser)
 
 
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         model, backbone = load_model(args, device)
         df = evaluate(model, backbone=backbone, model_id=args.id or args.method or args.arch,
                       testset=args.testset, batch_size=args.batch_size, coverage=args.coverage,
-                      routing_out=args.routing, sample_out=args.sample)
+                      other_inference=args.other_inference, routing_out=args.routing, sample_out=args.sample)
         df["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     write_atomic(args.out, lambda tmp: df.to_csv(tmp, index=False))
     shown = [c for c in ("model", "image", "psnr_rgb_db", "patches", "flops_paper", "time_ms") if c in df]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis import routing_curves
 from ..arm import report as report_arm
-from ..report import figures, routing_figures, stage2, tables
+from ..report import figures, protocol, routing_figures, stage2, tables
 
 
 TABLE1_CAPTION = (
@@ -122,12 +122,17 @@ def run(args: argparse.Namespace) -> int:
             write_text(out / "tables" / f"{name}.md", tables.markdown_by_testset(own, METHODS_CAPTION + note))
     points = [figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
                            "Filled: this run; hollow: the paper (Table 1"
-                           + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs). "
+                           + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs); bars: 95 % "
+                           "paired interval of a model minus its -O over the test images. "
                            + (ARM_FIG_NOTE if len(arm) else "") + (METHODS_FIG_NOTE if len(methods) else "") + note,
                            arm if len(arm) else None, methods)
               for testset in t1["testset"].unique()]
     if points:  # every point of the Fig. 2 panels, as drawn
         pd.concat(points, ignore_index=True).to_csv(out / "tables" / "fig2_points.csv", index=False)
+    matrix = protocol.protocol_table(summary)  # every profile: how far each protocol choice moves each model
+    matrix.to_csv(out / "tables" / "protocol.csv", index=False)
+    write_text(out / "tables" / "protocol.md", tables.markdown_by_testset(
+        protocol.markdown(matrix), protocol.CAPTION + protocol.published_note(matrix) + note))
     ab = tables.ablation_table(summary)
     ab.to_csv(out / "tables" / "ablations.csv", index=False)
     write_text(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))

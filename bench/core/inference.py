@@ -77,6 +77,33 @@ def tune_batch_size(net: nn.Module, *, patch: int = 32, candidates=CANDIDATES, r
     return _TUNED[key]
 
 
+#: The two inference protocols of the matrix (issue 25): the authors' 32/28 ``grid`` of patches (ClassSR, ARM) or
+#: the ``whole`` covered LR image in one pass (PCSR's ``--per_image``; a plain network without seams).
+INFERENCES = ("grid", "whole")
+
+
+def inference_modes(model: nn.Module) -> tuple[str, ...]:
+    """The inferences ``model`` can run: its own ``inference_modes`` (method interface), else grid and whole for a
+    plain network and the grid only for a routed one (ClassSR and ARM route per patch)."""
+    own = getattr(model, "inference_modes", None)
+    return tuple(own) if own else (("grid",) if getattr(model, "routed", False) else INFERENCES)
+
+
+def default_inference(model: nn.Module) -> str:
+    """The inference ``upscale`` runs without ``inference=``: the whole image for a pixel-level method in its
+    image mode, the grid otherwise."""
+    return "whole" if getattr(model, "whole_image", False) and not getattr(model, "tiled", False) else "grid"
+
+
+def _whole(net: nn.Module, lr: torch.Tensor, *, coverage: str, quantize: bool, fmt) -> torch.Tensor:
+    """A plain network on the covered LR image at once (no seams, no overlap), the same covered area as the grid's
+    so the two inferences score the same pixels."""
+    hh, ww = (n // net.scale for n in make_grid(lr.shape[1], lr.shape[2], coverage=coverage).covered_hr(net.scale))
+    x = lr[:, :hh, :ww].unsqueeze(0).to(next(net.parameters()).device).contiguous(memory_format=fmt)
+    sr = net(x)[0].float().cpu().contiguous()
+    return sr.clamp_(0, 1).mul_(255).round_().div_(255) if quantize else sr
+
+
 def sync(device: torch.device) -> None:
     """Wait for queued CUDA work (timings); a no-op on CPU."""
     if device.type == "cuda":
@@ -130,7 +157,7 @@ class _Queue:
 def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batch_size: int | str | None = None,
             route: torch.Tensor | None = None, classify: bool | None = None, quantize: bool = True,
             layout: str = "channels_last", patch: int = 32, step: int = 28, with_probs: bool = False,
-            eta: str | int | float = "best"):
+            eta: str | int | float = "best", inference: str | None = None):
     """(SR image (3, s·h_cov, s·w_cov) in [0, 1], class per patch (n,) or None for single networks).
 
     ARM supernets (``load_arm``) are routed by ARM's rule (arm.md §2): class 0 = the bicubic path, k = the k-th
@@ -144,12 +171,21 @@ def upscale(model: nn.Module, lr: torch.Tensor, *, coverage: str = "paper", batc
     costs); without ``route`` a routed model always routes.
     ``batch_size``: an int for every network, or ``"auto"`` for each network's measured best size
     (``tune_batch_size``); None = 64. ``layout``: memory layout of the patches fed to the networks.
+    ``inference``: ``grid`` or ``whole`` (one of ``inference_modes(model)``; None = ``default_inference(model)``).
     """
     _check_lr(lr)
     model.eval()
-    if getattr(model, "whole_image", False):  # pixel-level methods (PCSR): one pass over the covered LR image
-        return model.upscale_image(lr, coverage=coverage, quantize=quantize, with_probs=with_probs)
+    inference = inference or default_inference(model)
+    if inference not in inference_modes(model):
+        raise ValueError(f"{type(model).__name__} runs the {' or '.join(inference_modes(model))} inference, "
+                         f"not {inference!r}")
+    if getattr(model, "whole_image", False):  # pixel-level methods (PCSR): their own image or patch pass
+        return model.upscale_image(lr, coverage=coverage, quantize=quantize, with_probs=with_probs,
+                                   inference=inference)
     fmt = memory_format(layout)
+    if inference == "whole":  # a plain network
+        sr = _whole(model, lr, coverage=coverage, quantize=quantize, fmt=fmt)
+        return (sr, None, None) if with_probs else (sr, None)
     grid = make_grid(lr.shape[1], lr.shape[2], patch=patch, step=step, coverage=coverage)
     device = next(model.parameters()).device
     # a routed model is read through the method interface only (bench/models/interface.py)

@@ -77,6 +77,9 @@ class Metric:
     tolerance: float
     average: str = "mean"
     higher_is_better: bool = True
+    primary: bool = True
+    """False for a protocol variant (the same measure under another border crop): ``compare`` checks it where a
+    reference has it and does not demand it of a reference made before it existed."""
 
 
 #: Every metric the evaluation computes, the tables average and ``compare`` checks, in column order. A new metric
@@ -97,6 +100,18 @@ register_metric(Metric("psnr_y_db", "dB", lambda sr, hr, c: psnr(sr, hr, crop_bo
 register_metric(Metric("ssim_rgb", "", lambda sr, hr, c: ssim(sr, hr, crop_border=c), tolerance=0.002))
 register_metric(Metric("ssim_y", "", lambda sr, hr, c: ssim(sr, hr, crop_border=c, y_channel=True),
                        tolerance=0.002))
+
+
+# The protocol matrix (issue 25): the same four measures with no border crop — what papers and toolboxes that do not
+# shave ``scale`` pixels report (tables/protocol.* shows how far each model moves).
+register_metric(Metric("psnr_rgb_crop0_db", "dB", lambda sr, hr, c: psnr(sr, hr, crop_border=0), tolerance=0.05,
+                       primary=False))
+register_metric(Metric("psnr_y_crop0_db", "dB", lambda sr, hr, c: psnr(sr, hr, crop_border=0, y_channel=True),
+                       tolerance=0.05, primary=False))
+register_metric(Metric("ssim_rgb_crop0", "", lambda sr, hr, c: ssim(sr, hr, crop_border=0), tolerance=0.002,
+                       primary=False))
+register_metric(Metric("ssim_y_crop0", "", lambda sr, hr, c: ssim(sr, hr, crop_border=0, y_channel=True),
+                       tolerance=0.002, primary=False))
 
 
 def scores(sr: np.ndarray, hr: np.ndarray, crop_border: int) -> dict[str, float]:

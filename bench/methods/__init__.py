@@ -54,6 +54,21 @@ class MethodRun:
     run: Any
 
 
+@dataclasses.dataclass(frozen=True)
+class ProtocolCell:
+    """One cell of the protocol matrix: colour (rgb or y), border crop (``scale`` px or 0), inference (grid or
+    whole), LR bits (8: uint8 files; 16: PCSR's float LR within 1/65535) and where the cell is stated."""
+
+    color: str
+    crop: str
+    inference: str
+    lr_bits: int
+    source: str
+
+    def label(self) -> str:
+        return f"{self.color.upper()}, crop {self.crop}, {self.inference}, {self.lr_bits}-bit LR ({self.source})"
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Method:
     """What the workflow asks of an adaptive method.
@@ -64,6 +79,8 @@ class Method:
     at paper widths with seeded random weights (latency depends on widths and routing, not on training).
     ``routing_cache``: its model has a ``router`` module whose per-patch logits the routing analysis sweeps.
     ``runs(plan, config)``: its training jobs (``MethodRun``; stages of the one trainer), none if absent.
+    ``published_cell``: the protocol cell of the method's published numbers (the protocol table says whether each
+    of its rows is measured in it).
     """
 
     name: str
@@ -73,6 +90,7 @@ class Method:
     perf_model: Callable[..., Any] | None = None
     routing_cache: bool = True
     runs: Callable[[Any, Any], list[MethodRun]] | None = None
+    published_cell: ProtocolCell | None = None
     description: str = ""
 
 

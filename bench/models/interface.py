@@ -24,6 +24,9 @@ class RoutedModel(Protocol):
     tiled: bool
     """For a ``whole_image`` model: True when its SR is made of the grid's patches anyway (PCSR's patch mode), so
     its FLOPs per image count the patches run. Absent = False."""
+    inference_modes: tuple[str, ...]
+    """The inferences it can run: ``grid`` (the 32/28 patches) and/or ``whole`` (the covered LR at once); absent =
+    the grid only (routing per patch). The protocol matrix scores each model under every one of them."""
     scale: int
     method: str
     """The method's name: the ``variant`` column of its evaluation rows (``classsr``, ``arm``, a registered one)."""

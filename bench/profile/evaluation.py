@@ -15,6 +15,10 @@ class EvalConfig:
     """Patches per forward pass during evaluation."""
     coverage: Literal["paper", "full"] = "paper"
     """paper (the authors' grid, remainder dropped) or full (edge-flush patches)."""
+    other_inference: bool = True
+    """Also score every model under the inference it does not run by default (a plain network on the whole covered
+    LR image, PCSR on the 32/28 grid): the protocol table's grid-vs-whole column. One more untimed pass per -O
+    network; false skips it (a whole 8K image through RCAN needs about 20 GB)."""
     routing_curves: bool = True
     """Per-patch routing cache of every ClassSR model (one pass of every branch over each test set) and the
     any-time, oracle, random and bicubic-path curves and classifier efficiency derived from it."""

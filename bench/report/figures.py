@@ -50,6 +50,8 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
         ax.plot(g["flops_paper"] / 1e9, g["psnr_db"], "-", color=colour, alpha=0.6)
         draw(g["flops_paper"], g["psnr_db"], backbone=backbone, method=g.index, model=g.index, source="ours",
              color=colour, marker="o", label=f"{backbone} (ours)")
+        _error_bars(ax, g["flops_paper"], g["psnr_db"], g.rename(columns={"delta_vs_original_db": "delta_db"}),
+                    "delta", colour)
         if g["paper_psnr_db"].notna().all():
             ax.plot(g["paper_flops"] / 1e9, g["paper_psnr_db"], ":", color=colour, alpha=0.6)
             draw(g["paper_flops"], g["paper_psnr_db"], backbone=backbone, method=g.index, model=g.index,
@@ -74,6 +76,7 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
             ax.plot(swept["flops_paper"] / 1e9, swept["psnr_rgb_db"], "--", color=palette[backbone], alpha=0.6)
         draw(swept["flops_paper"], swept["psnr_rgb_db"], backbone=backbone, method=method, model=swept["model"],
              source="ours", marker="D", color=palette[backbone], edgecolors="k", label=f"{method}-{backbone} (ours)")
+        _error_bars(ax, swept["flops_paper"], swept["psnr_rgb_db"], swept, "delta_vs_original", palette[backbone])
         if own.any():
             draw(g[own]["flops_paper"], g[own]["psnr_rgb_db"], backbone=backbone, method=method,
                  model=g[own]["model"], source="ours", marker="D", color="none", edgecolors=palette[backbone],
@@ -92,6 +95,22 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
     plt.close(fig)
     return pd.DataFrame(points, columns=["testset", "backbone", "method", "model", "source", "flops_paper",
                                          "psnr_db"]).dropna(subset=["flops_paper", "psnr_db"])
+
+
+def _error_bars(ax, x, y, rows: pd.DataFrame, name: str, colour, scale: float = 1e9) -> None:
+    """The paired 95 % interval of ``<name>`` (a model minus its -O, over the test images) drawn around each point:
+    the uncertainty of the comparison the figure is for, not of the absolute PSNR (which the images' spread
+    dominates)."""
+    low, high, mean = (f"{name}_ci_low_db", f"{name}_ci_high_db", f"{name}_db")
+    if not {low, high, mean} <= set(rows.columns):
+        return
+    ok = rows[mean].notna().to_numpy() & rows[low].notna().to_numpy()
+    if not ok.any():
+        return
+    d, lo, hi = (rows[c].to_numpy(dtype=float)[ok] for c in (mean, low, high))
+    ax.errorbar(np.asarray(x, dtype=float)[ok] / scale, np.asarray(y, dtype=float)[ok],
+                yerr=[np.clip(d - lo, 0, None), np.clip(hi - d, 0, None)], fmt="none", ecolor=colour, elinewidth=1,
+                capsize=3, alpha=0.8)
 
 
 def _other_methods(methods: pd.DataFrame | None, testset: str) -> pd.DataFrame:
@@ -166,16 +185,19 @@ def class_distribution(rows: pd.DataFrame, out: Path) -> None:
 
 
 def ablation_plot(table: pd.DataFrame, out: Path) -> None:
-    """PSNR vs % of the -O network's FLOPs of every variant; bicubic per test set as a dashed line."""
+    """PSNR vs % of the -O network's FLOPs of every variant, each with the paired 95 % interval of its difference
+    to the -O (over the test images); bicubic per test set as a dashed line."""
     fig, ax = plt.subplots(figsize=(6, 4))
     nets = table[table["model"] != "bicubic"]
     sns.scatterplot(data=nets, x="flops_pct", y="psnr_rgb_db", hue="model", style="backbone", ax=ax)
+    _error_bars(ax, nets["flops_pct"], nets["psnr_rgb_db"], nets, "delta_vs_original", "0.3", scale=1.0)
     for r in table[table["model"] == "bicubic"].itertuples():
         ax.axhline(r.psnr_rgb_db, color="0.4", ls="--", lw=1)
         ax.annotate(f"bicubic ({r.testset})", (0.01, r.psnr_rgb_db), xycoords=("axes fraction", "data"),
                     fontsize=6, va="bottom", color="0.3")
     ax.set_xlabel("FLOPs (% of the original network)")
     ax.set_ylabel("PSNR (dB, RGB)")
+    ax.set_title("bars: 95 % paired interval of the variant minus its -O", fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

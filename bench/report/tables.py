@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.metrics import METRICS
+from .intervals import BOOTSTRAP, delta_columns, paired_interval, shown, significant  # noqa: F401 (re-exported)
 
 KEYS = ["backbone", "testset", "model"]
 #: Backbone, model and variant id of the zero-FLOPs MATLAB-bicubic reference rows.
@@ -45,6 +46,13 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
     bicubic = rows[rows["model"] == BICUBIC].set_index("testset")["psnr_rgb_db"]
     rows.insert(rows.columns.get_loc("psnr_rgb_db") + 1, "gain_over_bicubic_db",
                 rows["psnr_rgb_db"] - rows["testset"].map(bicubic))
+    gain = delta_columns(summary, [None if m == BICUBIC else ((b, t, m), (BICUBIC, t, BICUBIC))
+                                   for b, t, m in zip(rows["backbone"], rows["testset"], rows["model"])],
+                         "gain_over_bicubic")  # its mean is the column above (same images); its interval:
+    at = rows.columns.get_loc("gain_over_bicubic_db") + 1
+    for k, col in enumerate(["gain_over_bicubic_ci_low_db", "gain_over_bicubic_ci_high_db",
+                             "gain_over_bicubic_significant"]):
+        rows.insert(at + k, col, gain[col].to_numpy())
     frac = rows[[c for c in rows.columns if c.startswith("frac_class")]]
     rows["max_class_frac"] = frac.max(axis=1) if frac.shape[1] else np.nan
     rows["collapsed"] = rows["max_class_frac"] >= COLLAPSE
@@ -104,19 +112,6 @@ def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr")
     return df
 
 
-#: Resamples of the paired bootstrap over test images (fixed seed: a table is a deterministic function of its CSV).
-BOOTSTRAP = 2000
-
-
-def paired_interval(a: pd.Series, b: pd.Series, *, draws: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float, float]:
-    """(mean of a − b, 95 % bootstrap interval low, high) over the index (images) both share."""
-    d = (a - b).dropna().to_numpy()
-    if len(d) == 0:
-        return np.nan, np.nan, np.nan
-    means = np.random.default_rng(seed).choice(d, (draws, len(d))).mean(axis=1)
-    return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
 def _vs_original(summary: pd.DataFrame, backbone: str, testset: str, model: str) -> dict:
     """ClassSR − its -O, PSNR over the test set's images: mean, 95 % paired bootstrap interval, and whether the
     interval excludes 0 (issue 25: no difference without its interval)."""
@@ -126,7 +121,7 @@ def _vs_original(summary: pd.DataFrame, backbone: str, testset: str, model: str)
         return {}
     mean, low, high = paired_interval(psnr[model], psnr["original"])
     return {"delta_vs_original_db": mean, "delta_ci_low_db": low, "delta_ci_high_db": high,
-            "delta_significant": bool(low > 0 or high < 0)}
+            "delta_significant": significant(low, high)}
 
 
 def flag_paper(df: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
@@ -153,8 +148,16 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     rows = rows[rows["method"].isin(["classsr", "original", BICUBIC])].dropna(axis=1, how="all")
     rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
-    keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper", "flops_pct",
-            "mean_max_prob", "max_class_frac", "collapsed"] + [c for c in rows.columns if c.startswith("frac_class")]
+    keys = list(zip(rows["backbone"], rows["testset"], rows["model"]))
+    vs_main = delta_columns(summary, [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr")
+                                      else None for b, t, m in keys], "delta_vs_main")
+    vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) if m not in (BICUBIC, "original")
+                                          else None for b, t, m in keys], "delta_vs_original")
+    rows = pd.concat([rows.reset_index(drop=True), vs_main, vs_original], axis=1)
+    keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "gain_over_bicubic_ci_low_db",
+            "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant", *vs_main.columns, *vs_original.columns,
+            "flops_paper", "flops_pct", "mean_max_prob", "max_class_frac", "collapsed"] + [
+            c for c in rows.columns if c.startswith("frac_class")]
     order = rows["model"].map(lambda m: {BICUBIC: 0, "original": 1}.get(m, 2))
     rows = rows.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
@@ -182,8 +185,13 @@ def methods_table(summary: pd.DataFrame, *, only: str | None = None) -> pd.DataF
     table["flops_pct_own"] = [100 * f / own[(b, t, f"{m}_original")] if (b, t, f"{m}_original") in own.index
                               else np.nan for b, t, m, f in zip(table["backbone"], table["testset"], table["method"],
                                                                 table["flops_paper"])]
-    keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db", "flops_paper",
-            "flops_pct", "flops_pct_own", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
+    vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) if m not in (BICUBIC, "original") else None
+                                          for b, t, m in zip(table["backbone"], table["testset"], table["model"])],
+                                "delta_vs_original")
+    table = pd.concat([table.reset_index(drop=True), vs_original], axis=1)
+    keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db",
+            "gain_over_bicubic_ci_low_db", "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant",
+            *vs_original.columns, "flops_paper", "flops_pct", "flops_pct_own", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
     order = table["method"].map(lambda m: {BICUBIC: 0, "original": 1, "classsr": 2}.get(m, 3))
     table = table.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return table[keep].dropna(axis=1, how="all").reset_index(drop=True)
@@ -193,11 +201,27 @@ def markdown_by_testset(df: pd.DataFrame, caption: str) -> str:
     """One markdown table per test set; columns empty for that test set (e.g. paper numbers on a set the paper
     did not use) are left out — the CSV keeps them."""
     parts = []
+    df = compact(df)
     for testset, sub in df.groupby("testset", sort=False):
         sub = sub.drop(columns="testset").dropna(axis=1, how="all")
         sub = sub.loc[:, [c for c in sub.columns if not (sub[c].astype(str) == "").all()]]
         parts.append(f"### {testset}\n\n{sub.to_markdown(index=False, floatfmt='.4g')}\n")
     return "\n".join(parts) + f"\n{caption}\n"
+
+
+def compact(df: pd.DataFrame) -> pd.DataFrame:
+    """Each difference with an interval (``<name>_ci_low_db`` …) as one printed column 'mean [low, high]*' ('*':
+    the interval excludes 0); the CSV keeps the four columns."""
+    df = df.copy()
+    for low in [c for c in df.columns if c.endswith("_ci_low_db")]:
+        name = low.removesuffix("_ci_low_db")
+        mean = next((c for c in (f"{name}_db", f"{name}_vs_original_db") if c in df), None)
+        if mean is None or (name == "delta" and "delta_vs_original_db" not in df):
+            continue
+        high = f"{name}_ci_high_db"
+        df[mean] = [shown(m, lo, hi) for m, lo, hi in zip(df[mean].astype(float), df[low], df[high])]
+        df = df.drop(columns=[low, high, *[c for c in (f"{name}_significant",) if c in df]])
+    return df
 
 
 def markdown(df: pd.DataFrame, caption: str) -> str:

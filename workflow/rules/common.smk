@@ -139,7 +139,8 @@ def evaluated_classifier(wildcards):
 def evaluate_params():
     return {"py": PY, "scale": PLAN.profile.data.scale, "batch": PLAN.profile.evaluate.batch_size,
             "coverage": PLAN.profile.evaluate.coverage, "device": PLAN.profile.train.device,
-            "testset": out("testset")}
+            "testset": out("testset"),
+            "other": "" if PLAN.profile.evaluate.other_inference else "--no-other-inference"}
 
 
 def evaluations():

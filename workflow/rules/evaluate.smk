@@ -20,7 +20,7 @@ rule evaluate:
         "{params.py} -m bench evaluate --model {input.model} {params.load} --backbone {wildcards.backbone}"
         " --id {wildcards.model} --testset {params.testset} --out {output.csv} --routing {output.routing}"
         " --sample {output.sample} --batch-size {params.batch} --coverage {params.coverage}"
-        " --scale {params.scale} --device {params.device}"
+        " --scale {params.scale} --device {params.device} {params.other}"
         " > {log} 2>&1"
 
 

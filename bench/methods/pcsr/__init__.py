@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .. import Method, MethodModel, MethodRun, register_method
+from .. import Method, MethodModel, MethodRun, ProtocolCell, register_method
 
 #: The backbones PCSR released phase-1 networks for (its SRResNet files are absent, pcsr.md §1.2).
 RELEASED = ("fsrcnn", "carn")
@@ -122,4 +122,8 @@ def perf_model(*, backbone: str, scale: int, depth: dict, k=0.0, refine: bool = 
 
 
 register_method(Method(name="pcsr", config=PCSRConfig, models=models, load=load, perf_model=perf_model,
-                       routing_cache=False, runs=runs, description="PCSR (ECCV 2024): per-pixel light/heavy MLP upsamplers"))
+                       routing_cache=False, runs=runs,
+                       # test_pcsr.py --per_image: float LR, whole image, RGB, `scale` px shaved (pcsr.md §4)
+                       published_cell=ProtocolCell("rgb", "scale", "whole", 16, "PCSR, Jeong et al. 2024: "
+                                                   "test_pcsr.py --per_image, float LR, pcsr.md §4"),
+                       description="PCSR (ECCV 2024): per-pixel light/heavy MLP upsamplers"))

@@ -125,17 +125,22 @@ class PCSR(nn.Module):
         """True in PCSR's patch mode: the SR is made of the grid's 32×32 patches (FLOPs per image: patches run)."""
         return self.mode == "patch"
 
+    #: The inferences of the protocol matrix: ``whole`` (image mode) and ``grid`` (patch mode), whatever ``mode`` is.
+    inference_modes = ("whole", "grid")
+
     @torch.no_grad()
     def upscale_image(self, lr: torch.Tensor, *, coverage: str = "paper", quantize: bool = True,
-                      with_probs: bool = False, **_):
+                      with_probs: bool = False, inference: str | None = None, **_):
         """(SR (3, s·h_cov, s·w_cov) in [0, 1], class per HR pixel, [probabilities (n, 2)]) of one LR image
         (3, h, w) on the area the 32/28 grid covers (PCSR's ``--crop``): the whole image at once (``mode``
         image, PCSR's ``--per_image``), or its grid's patches in batches of 96 (``mode`` patch, PCSR's default;
         decisions, ADM and refinement per batch; overlaps averaged, each patch rounded to 8 bits as the suite's
-        engine does). Classes and probabilities are per HR pixel of the image or of every patch."""
+        engine does). Classes and probabilities are per HR pixel of the image or of every patch. ``inference``
+        (``whole`` or ``grid``) overrides ``mode`` for this call."""
         grid = make_grid(lr.shape[1], lr.shape[2], coverage=coverage)
         device = next(self.parameters()).device
-        if self.mode == "image":
+        mode = {"whole": "image", "grid": "patch", None: self.mode}[inference]
+        if mode == "image":
             hh, ww = (n // self.scale for n in grid.covered_hr(self.scale))
             sr, heavy, probs = self.forward_batch(lr[:, :hh, :ww].unsqueeze(0).to(device).float())
             sr = sr[0].cpu()
