@@ -39,6 +39,31 @@ def test_variants_share_what_they_do_not_change():
     assert p.variant_run("fsrcnn", "bicubic_class", "classsr").oracle_cache
 
 
+def test_seeds_repeat_every_trained_run_in_their_own_folders():
+    """train.seeds (issue 25): a further seed's plan trains and evaluates in runs_s<seed>/ and eval_s<seed>/ with its
+    seed, and shares data, reference network, class split, bicubic and released networks with the first."""
+    p = plan("ci")
+    first, second = p.seed_plans()
+    assert first is p and (first.seed, second.seed) == (10, 11)
+    assert second.branch_model("fsrcnn", "8-12-16_class", 0) == \
+        p.root / "runs_s11" / "fsrcnn" / "branches_8-12-16_class" / "branch0" / "model.pth"
+    assert second.variant_run("fsrcnn", "classsr", "classsr").seed == 11
+    assert p.variant_run("fsrcnn", "classsr", "classsr").seed == 10
+    assert second.reference_model() == p.reference_model() and second.classes(3) == p.classes(3)
+    assert second.branch_run("fsrcnn", "8-12-16_class", 0).classes_csv == p.branch_run(
+        "fsrcnn", "8-12-16_class", 0).classes_csv
+    evaluations = second.evaluations()
+    assert evaluations and all(e.parts[2] == "eval_s11" for e in evaluations)
+    assert len(evaluations) == len(p.evaluations()) - 1  # all but bicubic: every ci network is trained here
+    assert not (second.routing_caches() or second.curves() or second.stage2_curves() or second.class_maps())
+    raw = yaml.safe_load((ROOT / "configs" / "ci.yaml").read_text())
+    raw["train"]["seed"] = 3
+    assert load_profile(None, raw).train.seed == 10  # the first of seeds is the seed of the plain folders
+    raw["train"]["seeds"] = [10, 10]
+    with pytest.raises(ValueError, match="distinct"):
+        load_profile(None, raw)
+
+
 def test_scale_note_names_every_reduction():
     note = scale_note(load_profile(ROOT / "configs" / "default.yaml"))
     assert note.startswith("demo scale:") and "branch iterations 250 (paper 500000/1000000)" in note
@@ -71,11 +96,13 @@ def test_default_dry_run_plans_the_whole_pipeline():
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():
     result = _snakemake("-n", "--cores", "2", "--forceall", "--configfile", "configs/fsrcnn_cpu.yaml")
     assert result.returncode == 0, result.stderr
+    # three seeds: every training run and its evaluation three times; data, reference, split, bicubic, the curves
+    # and the routing analysis once (the first seed's)
     assert _job_counts(result.stdout) == {"all": 1, "prepare": 1, "train_reference": 1, "split": 1,
-                                          "train_branch": 3, "train_baseline": 1, "train_classsr": 3, "evaluate": 4,
+                                          "train_branch": 9, "train_baseline": 3, "train_classsr": 9, "evaluate": 12,
                                           "evaluate_bicubic": 1, "learning_curve": 1, "summarize": 1, "report": 1,
                                           "flops": 1, "perf": 1, "latency": 1, "routing_cache": 3,
-                                          "train_arm": 1, "arm_table": 1, "evaluate_arm": 1,  # ARM-FSRCNN beside
+                                          "train_arm": 3, "arm_table": 3, "evaluate_arm": 3,  # ARM-FSRCNN beside
                                           "stage2_curve": 3}
     # snapshot_every > 0: the -O's learning curve; none without snapshots
     assert plan("fsrcnn_cpu").curves() == [Path("results/fsrcnn_cpu/eval/embedded/fsrcnn/original.curve.csv")]

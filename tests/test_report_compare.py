@@ -144,7 +144,9 @@ def test_partial_results_are_summarized_and_reported(tmp_path, capsys):
     one.drop(columns="scale_note").to_csv(tmp_path / "eval" / "embedded" / "fsrcnn" / "original.csv", index=False)
     assert main(["summarize", "--config", str(ROOT / "configs" / "ci.yaml"), "--root", str(tmp_path)]) == 0
     missing = pd.read_csv(tmp_path / "eval" / "missing.csv")["missing"].tolist()
-    assert len(missing) == 16 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)  # ci.yaml's outputs
+    # ci.yaml's outputs: 16 of the first seed, 16 of the second (all but bicubic)
+    assert len(missing) == 32 and any(m.endswith("embedded/carn/classsr.csv") for m in missing)
+    assert sum("/eval_s11/" in m for m in missing) == 16
     assert any(m.endswith("embedded/fsrcnn/pcsr_adm.csv") for m in missing)  # PCSR (ci's methods section)
     assert any(m.endswith("embedded/fsrcnn/arm.sweep.csv") for m in missing)  # ARM's sweep (ci's arm section)
     assert any(m.endswith("embedded/bicubic.csv") for m in missing)
@@ -246,3 +248,24 @@ def test_protocol_table_deltas_and_published_cells():
     assert t["published_here"].all() and "ClassSR" in t.loc["classsr", "published_cell"]
     whole = protocol.protocol_table(summary.assign(inference="whole")).set_index("model")
     assert not whole["published_here"].any()
+
+
+def test_tables_average_seeds_and_intervals_resample_them():
+    """train.seeds: a model's test-set value is the mean over seeds with their sd; its interval resamples seeds and
+    images (wider than one seed's when the seeds disagree), a model trained once is broadcast over the seeds."""
+    from bench.report.intervals import crossed_interval
+
+    one = _paired_rows({"bicubic": [-1.0, -1.0, -1.0], "original": [0.0, 0.0, 0.0], "classsr": [0.1, 0.1, 0.1]})
+    other = _paired_rows({"original": [0.0, 0.0, 0.0], "classsr": [-0.3, -0.3, -0.3]})
+    summary = pd.concat([one.assign(seed=10), other.assign(seed=11)], ignore_index=True)
+    rows = tables.dataset_rows(summary).set_index("model")
+    assert np.isclose(rows.loc["classsr", "psnr_rgb_db"], 31.0 - 0.1) and rows.loc["classsr", "seeds"] == 2
+    assert np.isclose(rows.loc["classsr", "psnr_rgb_sd_db"], np.std([31.1, 30.7], ddof=1))
+    assert rows.loc["bicubic", "seeds"] == 1 and rows.loc["classsr", "patches"] == 30
+    assert np.isclose(rows.loc["original", "gain_over_bicubic_db"], 1.0)
+    t1 = tables.table1(summary, PAPER.iloc[:0]).set_index("variant")
+    assert np.isclose(t1.loc["classsr", "delta_vs_original_db"], -0.1)
+    assert t1.loc["classsr", "delta_ci_low_db"] < -0.25 and t1.loc["classsr", "delta_ci_high_db"] > 0.05
+    assert not t1.loc["classsr", "delta_significant"]  # one seed better, one worse: no difference
+    d = np.array([[0.1, -0.3]] * 3)
+    assert np.allclose(crossed_interval(d[:, :1]), 0.1)  # one seed, one value: no spread

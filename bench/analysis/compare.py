@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.metrics import METRICS
 
-KEY_COLUMNS = ("backbone", "testset", "model", "variant", "image", "width", "role", "policy", "step", "method",
+KEY_COLUMNS = ("backbone", "testset", "model", "variant", "seed", "image", "width", "role", "policy", "step", "method",
                "source", "knob", "iteration")
 TOLERANCES = {"flops": 0.5, "macs": 0.5, "patches": 0, "images": 0, "psnr": 0.05, "ssim": 0.002, "frac": 0.02,
               "pct": 0.05, "params": 0, "efficiency": 0.05}

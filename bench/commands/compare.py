@@ -6,12 +6,16 @@ bench/analysis/compare.py: FLOPs exact, PSNR ± 0.05 dB, SSIM ± 0.002, class fr
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..analysis.compare import compare, summary, update
 
 #: The CSVs of a profile's results folder that make its regression reference.
 REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv", "tables/routing_curves.csv",
-                   "tables/classifier_efficiency.csv", "tables/arm.csv", "tables/stage2.csv")
+                   "tables/classifier_efficiency.csv", "tables/arm.csv", "tables/stage2.csv", "tables/protocol.csv",
+                   "tables/methods.csv")
+#: Reference files a profile may not produce (no registered method): left out of an update when absent.
+OPTIONAL_FILES = ("tables/methods.csv",)
 #: Routing-curve rows pinned in references: the policies without a data-dependent sweep. The oracle and bias
 #: sweeps turn on near-ties between patches' errors, which float differences between machines can flip.
 PINNED_POLICIES = ("classifier", "random", "single_branch", "bicubic", "classifier_bicubic")
@@ -28,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.update:
-        for path in update(args.current, args.reference, REFERENCE_FILES, rows=ROWS):
+        names = tuple(n for n in REFERENCE_FILES if n not in OPTIONAL_FILES or (Path(args.current) / n).is_file())
+        for path in update(args.current, args.reference, names, rows=ROWS):
             print(f"wrote {path}")
         return 0
     problems = compare(args.current, args.reference)

@@ -150,12 +150,13 @@ def run(args: argparse.Namespace) -> int:
         if Path(routing).is_file() and Path(sample).is_file():
             figures.class_map(Path(sample), Path(routing), out / "figures" / f"classmap_{testset}.png")
     _curves(args.train_logs, out)
+    first = tables.first_seed(summary)  # the curves and the routing analysis are the first seed's runs
     if args.curves:
-        _learning_curves(args.curves, summary, out, note)
+        _learning_curves(args.curves, first, out, note)
     if args.stage2_curves:
-        _stage2(args.stage2_curves, summary, out, note)
+        _stage2(args.stage2_curves, first, out, note)
     if args.routing_cache:
-        _routing(args.routing_cache, summary, paper, out, note)
+        _routing(args.routing_cache, first, paper, out, note)
     for name in skipped:
         print(f"not rendered: {name}")
     if args.missing and Path(args.missing).is_file() and len(pd.read_csv(args.missing)):

@@ -30,13 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from(args)
-    expected = plan.evaluations()
-    found = [p for p in expected if p.is_file()]
-    missing = [p for p in expected if not p.is_file()]
+    # every seed's evaluations (train.seeds), each row labelled with the seed of the plan that lists it: shared
+    # rows (bicubic, released networks) carry the first seed
+    expected = [(p, seeded.seed) for seeded in plan.seed_plans() for p in seeded.evaluations()]
+    found = [(p, seed) for p, seed in expected if p.is_file()]
+    missing = [p for p, _ in expected if not p.is_file()]
     if not found:
-        raise FileNotFoundError(f"no evaluation CSV yet among {len(expected)} expected (e.g. {expected[0]})")
+        raise FileNotFoundError(f"no evaluation CSV yet among {len(expected)} expected (e.g. {expected[0][0]})")
     digest = hashlib.sha256(json.dumps(to_dict(plan.profile), sort_keys=True).encode()).hexdigest()[:12]
-    summary = pd.concat([pd.read_csv(p) for p in found], ignore_index=True).assign(
+    summary = pd.concat([pd.read_csv(p).assign(seed=seed) for p, seed in found], ignore_index=True).assign(
         profile=plan.profile.name, config_hash=digest, scale_note=scale_note(plan.profile),
         **{k: v for k, v in provenance().items() if k != "device"})  # device: recorded by each evaluation
     out = Path(args.out) if args.out else plan.layout.path("summary")

@@ -70,9 +70,10 @@ def split_with_classes(split: SplitConfig, classes: int, *, who: str) -> SplitCo
 
 class Plan:
     def __init__(self, profile: Profile, root: str | Path | None = None, *, data_dir: str | Path | None = None,
-                 runs_dir: str | Path | None = None):
+                 runs_dir: str | Path | None = None, seed_suffix: str = ""):
         self.profile = profile
-        self.layout = Layout(profile.name, root=root, data=data_dir, runs=runs_dir)
+        self.layout = Layout(profile.name, root=root, data=data_dir, runs=runs_dir, seed_suffix=seed_suffix)
+        self.replica = bool(seed_suffix)  # a further seed of train.seeds: only its trained models
         self.root, self.data_dir, self.runs = self.layout.root, self.layout.data, self.layout.runs
         self.variants: dict[tuple[str, str], Variant] = {}
         for b in profile.train.backbones:
@@ -87,6 +88,27 @@ class Plan:
         self._check_ablations_change_something()
         self.method_runs = self._method_runs()
         self.method_models = self._method_models()
+
+    @property
+    def seed(self) -> int:
+        return self.profile.train.seed
+
+    def seed_plans(self) -> list["Plan"]:
+        """This plan and one per further seed of ``train.seeds`` (issue 25): the same profile with that seed, its
+        runs and evaluations in ``runs_s<seed>/`` and ``eval_s<seed>/``, sharing data, reference and split."""
+        if self.replica:
+            return [self]
+        out = [self]
+        for seed in self.profile.train.seeds[1:]:
+            profile = dataclasses.replace(self.profile, train=dataclasses.replace(self.profile.train, seed=seed,
+                                                                                  seeds=()))
+            out.append(Plan(profile, self.root, data_dir=self.data_dir, runs_dir=self.runs, seed_suffix=f"_s{seed}"))
+        return out
+
+    def _seeded(self, paths) -> bool:
+        """True when a model's files are this seed's trained runs (a released or official file is not)."""
+        runs = self.runs.parent / self.layout.seed_folders()["runsname"]
+        return any(Path(p).is_relative_to(runs) for p in paths)
 
     def _branch_digests(self, v: Variant) -> tuple[str, ...]:
         return tuple(self._branch_run(v, k).digest() for k in _networks(v.widths))
@@ -199,7 +221,7 @@ class Plan:
         """(test set, routing CSV, SR sample) of the class-map figure per test set: the main ClassSR of FSRCNN
         (the paper's Fig. 1), else of the first backbone."""
         backbones = sorted(self.profile.train.backbones, key=lambda b: b != "fsrcnn")
-        if not backbones:
+        if not backbones or self.replica:  # the figures of the first seed
             return []
         b = backbones[0]
         return [(t.name, self.evaluation(t.name, b, MAIN, "routing"), self.evaluation(t.name, b, MAIN, "sample"))
@@ -208,7 +230,7 @@ class Plan:
     def routing_caches(self) -> list[tuple[str, str, str, Path, Path]]:
         """(test set, backbone, model, per-patch cache, part costs) of every ClassSR model when
         ``evaluate.routing_curves`` is on."""
-        if not self.profile.evaluate.routing_curves:
+        if not self.profile.evaluate.routing_curves or self.replica:
             return []
         models = list(self.variants) + [key for key, m in self.method_models.items()
                                         if get_method(m.method).routing_cache]
@@ -219,7 +241,7 @@ class Plan:
         """(stage-2 model, its train_log.csv) of every trained ClassSR variant (the training-curve figure); the
         model is what the workflow can depend on — the log is not a declared output, so that Snakemake never
         deletes a log an interrupted run resumes into."""
-        if self.profile.official.folder:
+        if self.profile.official.folder or self.replica:
             return []
         return [(self.variant_model(b, v, "classsr"),
                  self.layout.path("train_log", backbone=b, variant=v, stage="classsr")) for b, v in self.variants]
@@ -362,6 +384,12 @@ class Plan:
         """Every evaluation CSV of the profile: per test set the bicubic reference, then every -O, ClassSR and
         registered method's model, then ARM's sweeps."""
         models = {(b, "original") for b in self.profile.train.backbones} | set(self.variants) | set(self.method_models)
+        if self.replica:  # a further seed evaluates what it trained; bicubic and released networks are the first's
+            models = {(b, m) for b, m in models if self._seeded(self.evaluated_inputs(b, m))}
+            arm = [b for b in self.profile.arm.backbones if self._seeded([self.arm_model(b)])]
+            return [p for t in self.profile.data.test_sets for p in
+                    [self.evaluation(t.name, b, m) for b, m in sorted(models)]
+                    + [self.arm_evaluation(t.name, b) for b in arm]]
         return [p for t in self.profile.data.test_sets for p in
                 [self.bicubic_evaluation(t.name)] + [self.evaluation(t.name, b, m) for b, m in sorted(models)]
                 + [self.arm_evaluation(t.name, b) for b in self.profile.arm.backbones]]
@@ -369,7 +397,7 @@ class Plan:
 
     def curves(self) -> list[Path]:
         """Learning curves of every trained -O network on every test set (none without snapshots)."""
-        if not self.profile.train.snapshot_every or self.profile.official.folder:
+        if not self.profile.train.snapshot_every or self.profile.official.folder or self.replica:
             return []
         return [self.curve(t.name, b) for t in self.profile.data.test_sets for b in self.profile.train.backbones
                 if not self._arm_sourced(b)]  # a released -O has no training snapshots
@@ -380,7 +408,7 @@ class Plan:
 
     def stage2_curves(self) -> list[Path]:
         """Stage-2 curves of every trained ClassSR variant on every test set (none without kept points)."""
-        if not self.profile.train.stage2_points or self.profile.official.folder:
+        if not self.profile.train.stage2_points or self.profile.official.folder or self.replica:
             return []
         return [self.stage2_curve(t.name, b, v) for t in self.profile.data.test_sets for b, v in self.variants]
 

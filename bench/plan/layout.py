@@ -22,6 +22,8 @@ outputs and logs, and the verbs receive the resulting paths as arguments. Under 
     eval/{testset}/{backbone}/{model}.stage2.csv          stage-2 curve of a ClassSR variant (train.stage2_points)
     eval/summary.csv, eval/missing.csv                    merged evaluations
     tables/, figures/, flops/flops.csv, perf/…            report, FLOPs table, latency
+    runs_s{seed}/…, eval_s{seed}/…                        every further seed of train.seeds: its trained runs
+                                                          and their evaluations (data, reference, split shared)
 
 Logs mirror the outputs under ``logs/<profile>/`` (a job's log and benchmark beside where its output would be).
 """
@@ -42,28 +44,28 @@ PATTERNS = {
     "train_index": ("{data}/" + TRAIN_INDEX, None),
     "reference_model": ("{runs}/reference/model.pth", "{logs}/runs/reference/train"),
     "classes": ("{runs}/split_m{m}/classes.csv", "{logs}/runs/split_m{m}/split"),
-    "branch_model": ("{runs}/{backbone}/branches_{tag}/branch{k}/model.pth",
-                     "{logs}/runs/{backbone}/branches_{tag}/branch{k}/train"),
-    "baseline_model": ("{runs}/{backbone}/baseline_w{width}/model.pth", "{logs}/runs/{backbone}/baseline_w{width}/train"),
-    "variant_model": ("{runs}/{backbone}/{variant}/{stage}/model.pth", "{logs}/runs/{backbone}/{variant}/{stage}/train"),
-    "train_log": ("{runs}/{backbone}/{variant}/{stage}/train_log.csv", None),
-    "arm_model": ("{runs}/{backbone}/arm/model.pth", "{logs}/runs/{backbone}/arm/train"),
-    "arm_table": ("{runs}/{backbone}/arm/table.csv", "{logs}/runs/{backbone}/arm/table"),
-    "arm_branch": ("{runs}/{backbone}/arm_w{width}/model.pth", "{logs}/runs/{backbone}/arm_w{width}/slice"),
-    "method_model": ("{runs}/{backbone}/methods/{method}_{stage}/model.pth",
-                     "{logs}/runs/{backbone}/methods/{method}_{stage}/train"),
-    "arm_evaluation": ("{root}/eval/{testset}/{backbone}/arm.sweep.csv", "{logs}/eval/{testset}/{backbone}/arm.sweep"),
-    "evaluation": ("{root}/eval/{testset}/{backbone}/{model}.csv", "{logs}/eval/{testset}/{backbone}/{model}"),
-    "routing": ("{root}/eval/{testset}/{backbone}/{model}.routing.csv", None),
-    "sample": ("{root}/eval/{testset}/{backbone}/{model}.sample.png", None),
+    "branch_model": ("{sruns}/{backbone}/branches_{tag}/branch{k}/model.pth",
+                     "{logs}/{runsname}/{backbone}/branches_{tag}/branch{k}/train"),
+    "baseline_model": ("{sruns}/{backbone}/baseline_w{width}/model.pth", "{logs}/{runsname}/{backbone}/baseline_w{width}/train"),
+    "variant_model": ("{sruns}/{backbone}/{variant}/{stage}/model.pth", "{logs}/{runsname}/{backbone}/{variant}/{stage}/train"),
+    "train_log": ("{sruns}/{backbone}/{variant}/{stage}/train_log.csv", None),
+    "arm_model": ("{sruns}/{backbone}/arm/model.pth", "{logs}/{runsname}/{backbone}/arm/train"),
+    "arm_table": ("{sruns}/{backbone}/arm/table.csv", "{logs}/{runsname}/{backbone}/arm/table"),
+    "arm_branch": ("{sruns}/{backbone}/arm_w{width}/model.pth", "{logs}/{runsname}/{backbone}/arm_w{width}/slice"),
+    "method_model": ("{sruns}/{backbone}/methods/{method}_{stage}/model.pth",
+                     "{logs}/{runsname}/{backbone}/methods/{method}_{stage}/train"),
+    "arm_evaluation": ("{root}/{evalname}/{testset}/{backbone}/arm.sweep.csv", "{logs}/{evalname}/{testset}/{backbone}/arm.sweep"),
+    "evaluation": ("{root}/{evalname}/{testset}/{backbone}/{model}.csv", "{logs}/{evalname}/{testset}/{backbone}/{model}"),
+    "routing": ("{root}/{evalname}/{testset}/{backbone}/{model}.routing.csv", None),
+    "sample": ("{root}/{evalname}/{testset}/{backbone}/{model}.sample.png", None),
     "bicubic": ("{root}/eval/{testset}/bicubic.csv", "{logs}/eval/{testset}/bicubic"),
-    "patch_cache": ("{root}/eval/{testset}/{backbone}/{model}.patches.csv",
-                    "{logs}/eval/{testset}/{backbone}/{model}.patches"),
-    "patch_costs": ("{root}/eval/{testset}/{backbone}/{model}.costs.csv", None),
-    "curve": ("{root}/eval/{testset}/{backbone}/original.curve.csv",
-              "{logs}/eval/{testset}/{backbone}/original.curve"),
-    "stage2_curve": ("{root}/eval/{testset}/{backbone}/{model}.stage2.csv",
-                     "{logs}/eval/{testset}/{backbone}/{model}.stage2"),
+    "patch_cache": ("{root}/{evalname}/{testset}/{backbone}/{model}.patches.csv",
+                    "{logs}/{evalname}/{testset}/{backbone}/{model}.patches"),
+    "patch_costs": ("{root}/{evalname}/{testset}/{backbone}/{model}.costs.csv", None),
+    "curve": ("{root}/{evalname}/{testset}/{backbone}/original.curve.csv",
+              "{logs}/{evalname}/{testset}/{backbone}/original.curve"),
+    "stage2_curve": ("{root}/{evalname}/{testset}/{backbone}/{model}.stage2.csv",
+                     "{logs}/{evalname}/{testset}/{backbone}/{model}.stage2"),
     "summary": ("{root}/eval/summary.csv", "{logs}/eval/summarize"),
     "missing": ("{root}/eval/missing.csv", None),
     "tables": ("{root}/tables", "{logs}/report"),
@@ -75,6 +77,11 @@ PATTERNS = {
     "latency_png": ("{root}/perf/latency_time_vs_flops.png", None),
 }
 _FOLDERS = ("root", "data", "runs", "logs")
+#: The wildcards of a seed's folders (``train.seeds``): ``runs`` / ``eval`` for the first seed, ``runs_s<seed>`` /
+#: ``eval_s<seed>`` for every other; what no seed changes (data, reference network, class split, bicubic, summary,
+#: report) lives in the first seed's folders only.
+SEED_WILDCARDS = ("runsname", "evalname")
+SEED_SUFFIX = r"(_s[0-9]+)?"
 
 
 def train_index(data: str | Path) -> Path:
@@ -89,14 +96,27 @@ class Layout:
     """The folders of one profile and every path pattern under them."""
 
     def __init__(self, name: str, *, root: str | Path | None = None, data: str | Path | None = None,
-                 runs: str | Path | None = None, logs: str | Path | None = None):
+                 runs: str | Path | None = None, logs: str | Path | None = None, seed_suffix: str = ""):
         self.root = Path(root) if root else Path("results") / name
         self.data = Path(data) if data else self.root / "data"
         self.runs = Path(runs) if runs else self.root / "runs"
         self.logs = Path(logs) if logs else Path("logs") / name
+        self.seed_suffix = seed_suffix  # "" for the first seed of train.seeds, "_s<seed>" for the others
 
     def _folders(self) -> dict[str, str]:
-        return {k: str(getattr(self, k)) for k in _FOLDERS}
+        """The folder fields; a seed's run and evaluation folders are left as the wildcards ``{runsname}`` and
+        ``{evalname}`` (filled by ``path``, matched by the rules' patterns)."""
+        return {**{k: str(getattr(self, k)) for k in _FOLDERS},
+                "sruns": str(self.runs.parent / "{runsname}")}
+
+    def seed_folders(self) -> dict[str, str]:
+        """This layout's values of the seed wildcards."""
+        return {"runsname": self.runs.name + self.seed_suffix, "evalname": "eval" + self.seed_suffix}
+
+    def seed_constraints(self) -> dict[str, str]:
+        """Snakemake wildcard constraints of the seed wildcards: the first seed's folder name, optionally
+        ``_s<seed>``."""
+        return {"runsname": self.runs.name + SEED_SUFFIX, "evalname": "eval" + SEED_SUFFIX}
 
     def pattern(self, name: str, **fixed) -> str:
         """The output pattern with the folders (and ``fixed`` wildcards) filled, the others left as ``{wildcard}``."""
@@ -110,8 +130,9 @@ class Layout:
         return _fill(log, {**self._folders(), **fixed}) + suffix
 
     def path(self, name: str, **wildcards) -> Path:
-        """A concrete path: every wildcard of the pattern given."""
-        return Path(PATTERNS[name][0].format(**self._folders(), **wildcards))
+        """A concrete path: every wildcard of the pattern given (the seed's folders from this layout)."""
+        text = PATTERNS[name][0].format(**self._folders(), **self.seed_folders(), **wildcards)
+        return Path(text.format(**self.seed_folders()) if "{runsname}" in text else text)  # {sruns} holds it
 
 
 def _fill(pattern: str, folders: dict[str, str]) -> str:

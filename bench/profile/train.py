@@ -106,6 +106,11 @@ class BackboneConfig:
 class TrainConfig:
     seed: int = 10
     """Random seed (the authors': 10)."""
+    seeds: tuple[int, ...] = ()
+    """Repeat every training run once per seed (issue 25): the first seed's runs and evaluations keep the plain
+    runs/ and eval/ folders, each further seed gets runs_s<seed>/ and eval_s<seed>/; data, the reference network,
+    the class split and every released network are shared. Tables report the mean and sd across seeds, and
+    intervals resample seeds and test images. train.seed becomes the first of them. Empty = one seed, train.seed."""
     device: str = "auto"
     """auto (CUDA when present), cpu, or cuda[:N]."""
     amp: bool = False
@@ -145,6 +150,10 @@ class TrainConfig:
         unknown = set(self.stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stage(s) {sorted(unknown)} in train.stages; known: {', '.join(STAGES)}")
+        if len(set(self.seeds)) != len(self.seeds) or any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds {list(self.seeds)}: distinct non-negative integers expected")
+        if self.seeds:  # the first seed is the plain folders' seed: every run reads train.seed
+            object.__setattr__(self, "seed", self.seeds[0])
         unknown = sorted(set(self.backbones) - set(backbone_names()))
         if unknown:
             raise ValueError(f"backbones: unknown backbone(s) {unknown}; known: {', '.join(backbone_names())}")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..methods import ProtocolCell as Cell, get_method
-from .intervals import paired_interval, significant
+from .intervals import crossed_interval, significant
 from .tables import BICUBIC, KEYS, _method
 
 
@@ -55,14 +55,13 @@ def protocol_table(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per (backbone, test set, model) with its reference PSNR, each protocol delta and its interval."""
     rows = []
     for (backbone, testset, model), g in summary.groupby(KEYS, sort=False):
-        g = g.set_index("image")
-        method = _method(g.reset_index())
+        method = _method(g)
         row = {"backbone": backbone, "testset": testset, "model": model, "method": method,
                "inference": _one(g, "inference"), "lr_bits": _one(g, "lr_bits"),
                "psnr_rgb_db": g["psnr_rgb_db"].mean()}
         for column, measure, reference, _ in DELTAS:
             if measure in g and reference in g and g[measure].notna().any():
-                mean, low, high = paired_interval(g[measure], g[reference])
+                mean, low, high = crossed_interval(_images_by_seeds(g, g[measure] - g[reference]))
             else:
                 mean, low, high = np.nan, np.nan, np.nan
             row |= {column: mean, f"{column[:-3]}_ci_low_db": low, f"{column[:-3]}_ci_high_db": high,
@@ -73,6 +72,13 @@ def protocol_table(summary: pd.DataFrame) -> pd.DataFrame:
             "rgb", "scale", row["inference"], row["lr_bits"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _images_by_seeds(g: pd.DataFrame, d: pd.Series) -> np.ndarray:
+    """A model's per-row differences as the images × seeds matrix of ``intervals.crossed_interval``."""
+    seed = g["seed"] if "seed" in g else 0
+    frame = pd.DataFrame({"image": g["image"], "seed": seed, "d": d})
+    return frame.pivot(index="image", columns="seed", values="d").dropna().to_numpy(dtype=float)
 
 
 def _one(g: pd.DataFrame, column: str):

@@ -42,7 +42,10 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
             out[col.replace("n_", "frac_")] = g[col].sum() / total if g[col].notna().all() and total else np.nan
         return pd.Series(out)
 
-    rows = summary.groupby(KEYS, sort=False).apply(agg, include_groups=False).reset_index()
+    seeded = "seed" in summary and summary["seed"].notna().any()
+    rows = summary.groupby(KEYS + (["seed"] if seeded else []), sort=False).apply(agg, include_groups=False)
+    rows = _collapse(rows.reset_index())  # per seed: a routing collapses in one training, not in an average
+    rows = _across_seeds(rows) if seeded else rows
     bicubic = rows[rows["model"] == BICUBIC].set_index("testset")["psnr_rgb_db"]
     rows.insert(rows.columns.get_loc("psnr_rgb_db") + 1, "gain_over_bicubic_db",
                 rows["psnr_rgb_db"] - rows["testset"].map(bicubic))
@@ -53,10 +56,39 @@ def dataset_rows(summary: pd.DataFrame) -> pd.DataFrame:
     for k, col in enumerate(["gain_over_bicubic_ci_low_db", "gain_over_bicubic_ci_high_db",
                              "gain_over_bicubic_significant"]):
         rows.insert(at + k, col, gain[col].to_numpy())
+    return rows
+
+
+def _collapse(rows: pd.DataFrame) -> pd.DataFrame:
+    """The largest class fraction of each row and whether it reaches ``COLLAPSE``."""
     frac = rows[[c for c in rows.columns if c.startswith("frac_class")]]
     rows["max_class_frac"] = frac.max(axis=1) if frac.shape[1] else np.nan
     rows["collapsed"] = rows["max_class_frac"] >= COLLAPSE
     return rows
+
+
+def first_seed(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the first seed of ``train.seeds`` (the plain runs/ and eval/ folders; shared rows carry it):
+    ``summarize`` writes that seed's plan first, so it is the seed of the first row."""
+    if "seed" not in summary or summary["seed"].isna().all():
+        return summary
+    return summary[summary["seed"] == summary["seed"].iloc[0]]
+
+
+def _across_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """One row per model from its rows per training seed: the mean over seeds of every numeric column (each seed's
+    test-set value first; ``max_class_frac`` is the mean of each seed's largest class), ``collapsed`` when any seed's
+    routing collapsed, ``seeds`` and the sd across seeds of the test-set PSNR (``psnr_rgb_sd_db``; empty with one
+    seed)."""
+    numeric = [c for c in per_seed.columns if c not in KEYS + ["seed"] and pd.api.types.is_numeric_dtype(per_seed[c])
+               and not pd.api.types.is_bool_dtype(per_seed[c])]
+    grouped = per_seed.groupby(KEYS, sort=False)
+    out = grouped[numeric].mean()
+    for col in [c for c in per_seed.columns if c not in numeric and c not in KEYS + ["seed"]]:
+        out[col] = grouped[col].any() if pd.api.types.is_bool_dtype(per_seed[col]) else grouped[col].first()
+    out["seeds"] = grouped["seed"].nunique()
+    out["psnr_rgb_sd_db"] = grouped["psnr_rgb_db"].std(ddof=1)
+    return out.reset_index()
 
 
 #: Methods with tables of their own (Table 1, ablations, ARM's); every other method's rows go to the methods table.
@@ -95,7 +127,11 @@ def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr")
         ref = ref.iloc[0] if len(ref) else None
         pct = (lambda col: 100 * getattr(r, col) / base[col] if base is not None and base[col] else np.nan)
         out.append({"backbone": r.backbone, "testset": r.testset, "variant": variant, "psnr_db": r.psnr_rgb_db,
-                    "gain_over_bicubic_db": r.gain_over_bicubic_db, "flops_paper": r.flops_paper,
+                    "psnr_sd_db": getattr(r, "psnr_rgb_sd_db", np.nan), "seeds": getattr(r, "seeds", 1),
+                    "gain_over_bicubic_db": r.gain_over_bicubic_db,
+                    "gain_over_bicubic_ci_low_db": r.gain_over_bicubic_ci_low_db,
+                    "gain_over_bicubic_ci_high_db": r.gain_over_bicubic_ci_high_db,
+                    "gain_over_bicubic_significant": r.gain_over_bicubic_significant, "flops_paper": r.flops_paper,
                     "flops_pct": pct("flops_paper"), "flops_authors": r.flops_authors,
                     "flops_pct_authors": pct("flops_authors"), "max_class_frac": r.max_class_frac,
                     "collapsed": r.collapsed,
@@ -113,15 +149,13 @@ def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr")
 
 
 def _vs_original(summary: pd.DataFrame, backbone: str, testset: str, model: str) -> dict:
-    """ClassSR − its -O, PSNR over the test set's images: mean, 95 % paired bootstrap interval, and whether the
-    interval excludes 0 (issue 25: no difference without its interval)."""
-    sub = summary[(summary["backbone"] == backbone) & (summary["testset"] == testset)].set_index(["model", "image"])
-    psnr = sub["psnr_rgb_db"]
-    if model not in psnr.index.get_level_values(0) or "original" not in psnr.index.get_level_values(0):
+    """ClassSR − its -O, PSNR over the test set's images (and seeds): mean, 95 % paired bootstrap interval, and
+    whether the interval excludes 0 (issue 25: no difference without its interval)."""
+    cols = delta_columns(summary, [((backbone, testset, model), (backbone, testset, "original"))], "delta").iloc[0]
+    if np.isnan(cols["delta_db"]):
         return {}
-    mean, low, high = paired_interval(psnr[model], psnr["original"])
-    return {"delta_vs_original_db": mean, "delta_ci_low_db": low, "delta_ci_high_db": high,
-            "delta_significant": significant(low, high)}
+    return {"delta_vs_original_db": cols["delta_db"], "delta_ci_low_db": cols["delta_ci_low_db"],
+            "delta_ci_high_db": cols["delta_ci_high_db"], "delta_significant": cols["delta_significant"]}
 
 
 def flag_paper(df: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +188,8 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) if m not in (BICUBIC, "original")
                                           else None for b, t, m in keys], "delta_vs_original")
     rows = pd.concat([rows.reset_index(drop=True), vs_main, vs_original], axis=1)
-    keep = ["backbone", "testset", "model", "psnr_rgb_db", "gain_over_bicubic_db", "gain_over_bicubic_ci_low_db",
+    keep = ["backbone", "testset", "model", "psnr_rgb_db", "psnr_rgb_sd_db", "seeds", "gain_over_bicubic_db",
+            "gain_over_bicubic_ci_low_db",
             "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant", *vs_main.columns, *vs_original.columns,
             "flops_paper", "flops_pct", "mean_max_prob", "max_class_frac", "collapsed"] + [
             c for c in rows.columns if c.startswith("frac_class")]
@@ -189,7 +224,7 @@ def methods_table(summary: pd.DataFrame, *, only: str | None = None) -> pd.DataF
                                           for b, t, m in zip(table["backbone"], table["testset"], table["model"])],
                                 "delta_vs_original")
     table = pd.concat([table.reset_index(drop=True), vs_original], axis=1)
-    keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "gain_over_bicubic_db",
+    keep = ["backbone", "testset", "method", "model", "psnr_rgb_db", "psnr_rgb_sd_db", "seeds", "gain_over_bicubic_db",
             "gain_over_bicubic_ci_low_db", "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant",
             *vs_original.columns, "flops_paper", "flops_pct", "flops_pct_own", "flops_image", "max_class_frac", "collapsed"] + sorted(c for c in table.columns if c.startswith("frac_class"))
     order = table["method"].map(lambda m: {BICUBIC: 0, "original": 1, "classsr": 2}.get(m, 3))

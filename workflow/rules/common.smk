@@ -1,6 +1,7 @@
 # Helpers of the rules: every path, parameter and job configuration comes from bench.plan.dag (tested Python), so the
 # rules stay declarative. The profile is validated here, at the boundary, by the JSON schema and bench.profile.
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ for _backbone, _model in PLAN.variants:  # and so do missing official checkpoint
 for _backbone in PLAN.profile.arm.backbones:  # and missing ARM checkpoints or tables (arm.folder)
     PLAN.arm_model(_backbone), PLAN.arm_table(_backbone)
 LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/plan/layout.py
+# train.seeds: one plan per seed, told apart by the seed wildcards of its folders (runs_s<seed>, eval_s<seed>)
+PLANS = {p.layout.seed_suffix: p for p in PLAN.seed_plans()}
 PY = sys.executable
 # Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
 # oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
@@ -43,6 +46,17 @@ wildcard_constraints:
     width="[0-9]+",
     testset="[A-Za-z0-9_]+",
     model="[A-Za-z0-9_]+",
+    **LAYOUT.seed_constraints(),
+
+
+def plan_of(wildcards):
+    """The plan of the seed whose folders a job's wildcards name (the first seed's for shared jobs)."""
+    for key in ("runsname", "evalname"):
+        name = wildcards.get(key)
+        if name:
+            match = re.search(r"_s[0-9]+$", name)
+            return PLANS[match.group(0) if match else ""]
+    return PLAN
 
 
 def out(name, **fixed):
@@ -97,43 +111,43 @@ def split_params():
 
 
 def branch_classes(wildcards):
-    return str(PLAN.branch_classes(wildcards.backbone, wildcards.tag))
+    return str(plan_of(wildcards).branch_classes(wildcards.backbone, wildcards.tag))
 
 
 def branch_run(wildcards):
-    return run_json(PLAN.branch_run(wildcards.backbone, wildcards.tag, int(wildcards.k)))
+    return run_json(plan_of(wildcards).branch_run(wildcards.backbone, wildcards.tag, int(wildcards.k)))
 
 
 def baseline_run(wildcards):
-    return run_json(PLAN.baseline_run(wildcards.backbone, int(wildcards.width)))
+    return run_json(plan_of(wildcards).baseline_run(wildcards.backbone, int(wildcards.width)))
 
 
 def classsr_branches(wildcards):
     # stage 2 reads the training sub-images itself: with released branches (no branch run before it) the data
     # preparation is its only path to them
-    return [str(p) for p in PLAN.branch_models(wildcards.backbone, wildcards.variant)] + [manifest()]
+    return [str(p) for p in plan_of(wildcards).branch_models(wildcards.backbone, wildcards.variant)] + [manifest()]
 
 
 def classsr_run(wildcards):
-    return run_json(PLAN.variant_run(wildcards.backbone, wildcards.variant, "classsr"))
+    return run_json(plan_of(wildcards).variant_run(wildcards.backbone, wildcards.variant, "classsr"))
 
 
 def joint_run(wildcards):
-    return run_json(PLAN.variant_run(wildcards.backbone, wildcards.variant, "joint"))
+    return run_json(plan_of(wildcards).variant_run(wildcards.backbone, wildcards.variant, "joint"))
 
 
 def evaluated_inputs(wildcards):
     """The checkpoint(s) of an evaluated model: -O, a ClassSR variant or a registered method's model."""
-    return [str(p) for p in PLAN.evaluated_inputs(wildcards.backbone, wildcards.model)]
+    return [str(p) for p in plan_of(wildcards).evaluated_inputs(wildcards.backbone, wildcards.model)]
 
 
 def load_args(wildcards):
     """How the verb loads it: --arch/--classifier, or --method with its options (bench.methods)."""
-    return shlex.join(PLAN.load_args(wildcards.backbone, wildcards.model))
+    return shlex.join(plan_of(wildcards).load_args(wildcards.backbone, wildcards.model))
 
 
 def evaluated_classifier(wildcards):
-    return PLAN.evaluated_classifier(wildcards.backbone, wildcards.model)
+    return plan_of(wildcards).evaluated_classifier(wildcards.backbone, wildcards.model)
 
 
 def evaluate_params():
@@ -144,7 +158,7 @@ def evaluate_params():
 
 
 def evaluations():
-    return [str(p) for p in PLAN.evaluations()]
+    return [str(p) for plan in PLANS.values() for p in plan.evaluations()]
 
 
 def learning_curves():
@@ -152,35 +166,35 @@ def learning_curves():
 
 
 def method_run(wildcards):
-    return run_json(PLAN.method_run(wildcards.backbone, wildcards.method, wildcards.stage).run)
+    return run_json(plan_of(wildcards).method_run(wildcards.backbone, wildcards.method, wildcards.stage).run)
 
 
 def method_run_inputs(wildcards):
     """The files a method's training stage starts from (e.g. PCSR's phase 0 for phase 1)."""
-    return list(PLAN.method_run(wildcards.backbone, wildcards.method, wildcards.stage).run.init)
+    return list(plan_of(wildcards).method_run(wildcards.backbone, wildcards.method, wildcards.stage).run.init)
 
 
 def arm_run(wildcards):
-    return run_json(PLAN.arm_run(wildcards.backbone))
+    return run_json(plan_of(wildcards).arm_run(wildcards.backbone))
 
 
 def arm_table_params():
     return {"py": PY, "scale": PLAN.profile.data.scale, "device": PLAN.profile.train.device,
-            "patches": PLAN.profile.arm.calibration_patches, "seed": PLAN.profile.train.seed}
+            "patches": PLAN.profile.arm.calibration_patches, "seed": lambda wildcards: plan_of(wildcards).seed}
 
 
 def arm_checkpoint(wildcards):
-    return str(PLAN.arm_model(wildcards.backbone))
+    return str(plan_of(wildcards).arm_model(wildcards.backbone))
 
 
 def arm_table_input(wildcards):
     """The table file ARM's evaluation reads ([] for ARM's released table, which is embedded)."""
-    table = PLAN.arm_table(wildcards.backbone)
+    table = plan_of(wildcards).arm_table(wildcards.backbone)
     return [] if table is None else [str(table)]
 
 
 def arm_lut(wildcards):
-    table = PLAN.arm_table(wildcards.backbone)
+    table = plan_of(wildcards).arm_table(wildcards.backbone)
     return "released" if table is None else str(table)
 
 
@@ -194,12 +208,12 @@ def stage2_curves():
 
 def stage2_model(wildcards):
     """The stage-2 model of a variant; its run folder holds the kept weights of the curve."""
-    return str(PLAN.variant_model(wildcards.backbone, wildcards.model, "classsr"))
+    return str(plan_of(wildcards).variant_model(wildcards.backbone, wildcards.model, "classsr"))
 
 
 def curve_checkpoint(wildcards):
     """The -O network's final weights; its run folder also holds the snapshots of the learning curve."""
-    return str(PLAN.evaluated_model(wildcards.backbone, "original")[1])
+    return str(plan_of(wildcards).evaluated_model(wildcards.backbone, "original")[1])
 
 
 def input_dir_of_model(wildcards, input):
