@@ -125,10 +125,15 @@ def _flops_axis(ax, flops: pd.Series) -> None:
     """Log FLOPs only where the points span backbones (else unreadable); plain G ticks."""
     flops = flops.dropna()
     flops = flops[flops > 0]
+    label = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
+    ax.xaxis.set_major_formatter(label)
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if len(flops) and flops.max() > 5 * flops.min():
         ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.xaxis.set_major_formatter(label)
+        # within about a decade no power of ten may fall inside the axis: label the 2× and 5× minor ticks too
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:.3g}" if f"{v:.0e}"[0] in "25" and flops.max() < 30 * flops.min() else ""))
 
 
 def class_map(sample_png: Path, routing_csv: Path, out: Path, *, scale: int = 4, patch: int = 32,
