@@ -162,6 +162,10 @@ def test_report_puts_arm_beside_table1_and_on_fig2(tmp_path):
     assert ours.loc["e3", "flops_pct"] == pytest.approx(100) and ours.loc["e3", "frac_path3"] == 1
     assert ours.loc["k1", "frac_path0"] == pytest.approx(0.2)
     assert ours.loc["k1", "gain_over_bicubic_db"] == pytest.approx(1.55)
+    # issue 25: each knob minus this run's -O with its paired interval (one image here: a point interval)
+    assert ours.loc["k1", "delta_vs_original_db"] == pytest.approx(-0.05)
+    assert ours.loc["k1", "delta_vs_original_ci_low_db"] == pytest.approx(-0.05)
+    assert ours.loc["k1", "delta_vs_original_significant"]
     paper = table[(table["method"] == "arm") & (table["source"] == "paper")]
     assert paper["knob"].tolist() == ["k0.85 (ARM-S)", "k3.45 (ARM-M)", "k4 (ARM-L)"]  # sorted by FLOPs
     assert paper["psnr_db"].tolist() == [25.5910, 25.6068, 25.6352]

@@ -13,10 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..report.intervals import delta_columns
 from ..report.tables import BICUBIC, dataset_rows
 
-COLUMNS = ["backbone", "testset", "method", "source", "knob", "psnr_db", "gain_over_bicubic_db", "flops_paper",
-           "flops_pct", "flops_pct_original", "frac_path0", "frac_path1", "frac_path2", "frac_path3"]
+#: The paired 95 % intervals of this run's rows (issue 25): gain over bicubic, and each ARM knob minus this run's -O.
+INTERVALS = ["gain_over_bicubic_ci_low_db", "gain_over_bicubic_ci_high_db", "delta_vs_original_db",
+             "delta_vs_original_ci_low_db", "delta_vs_original_ci_high_db", "delta_vs_original_significant"]
+COLUMNS = ["backbone", "testset", "method", "source", "knob", "psnr_db", "gain_over_bicubic_db", *INTERVALS,
+           "flops_paper", "flops_pct", "flops_pct_original", "frac_path0", "frac_path1", "frac_path2", "frac_path3"]
 
 
 def arm_table(summary: pd.DataFrame, table1: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
@@ -27,16 +31,28 @@ def arm_table(summary: pd.DataFrame, table1: pd.DataFrame, published: pd.DataFra
         return pd.DataFrame(columns=COLUMNS)
     full = summary[summary["knob"].notna()].groupby("backbone")["flops_full_paper"].first()
     bicubic = rows[rows["model"] == BICUBIC].set_index("testset")["psnr_rgb_db"]
+    vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) for b, t, m in
+                                          zip(arm["backbone"], arm["testset"], arm["model"])], "delta_vs_original")
     out = [{"backbone": r.backbone, "testset": r.testset, "method": "arm", "source": "ours",
             "knob": r.model.removeprefix("arm_"), "psnr_db": r.psnr_rgb_db,
-            "gain_over_bicubic_db": r.gain_over_bicubic_db, "flops_paper": r.flops_paper,
-            "flops_pct": 100 * r.flops_paper / full[r.backbone],
-            **{f"frac_path{j}": getattr(r, f"frac_class{j}") for j in range(4)}} for r in arm.itertuples()]
+            "gain_over_bicubic_db": r.gain_over_bicubic_db,
+            "gain_over_bicubic_ci_low_db": r.gain_over_bicubic_ci_low_db,
+            "gain_over_bicubic_ci_high_db": r.gain_over_bicubic_ci_high_db, **vs_original.iloc[i].to_dict(),
+            "flops_paper": r.flops_paper, "flops_pct": 100 * r.flops_paper / full[r.backbone],
+            **{f"frac_path{j}": getattr(r, f"frac_class{j}") for j in range(4)}}
+           for i, r in enumerate(arm.itertuples())]
     pairs = set(zip(arm["backbone"], arm["testset"]))
     for r in table1.itertuples():
         if (r.backbone, r.testset) in pairs or (r.variant == BICUBIC and r.testset in set(arm["testset"])):
             out.append({"backbone": r.backbone, "testset": r.testset, "method": r.variant, "source": "ours",
                         "psnr_db": r.psnr_db, "gain_over_bicubic_db": r.gain_over_bicubic_db,
+                        "gain_over_bicubic_ci_low_db": r.gain_over_bicubic_ci_low_db,
+                        "gain_over_bicubic_ci_high_db": r.gain_over_bicubic_ci_high_db,
+                        **{k: getattr(r, src, np.nan) for k, src in (
+                            ("delta_vs_original_db", "delta_vs_original_db"),
+                            ("delta_vs_original_ci_low_db", "delta_ci_low_db"),
+                            ("delta_vs_original_ci_high_db", "delta_ci_high_db"),
+                            ("delta_vs_original_significant", "delta_significant"))},
                         "flops_paper": r.flops_paper, "flops_pct": r.flops_pct})
             if r.variant != BICUBIC and not np.isnan(r.paper_psnr_db):
                 out.append({"backbone": r.backbone, "testset": r.testset, "method": r.variant, "source": "paper",
