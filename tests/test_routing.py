@@ -125,3 +125,21 @@ def test_the_cache_reproduces_the_engine_routing_and_the_bicubic_reference(tmp_p
                     batch_size=16)
     decomposed = pts[(pts["policy"] == "single_branch") & (pts["knob"] == 2)].iloc[0]["psnr_rgb_db"]
     assert abs(decomposed - wide.loc[0, "psnr_rgb_db"]) < 0.3
+
+
+def test_over_chance_gives_the_classifier_minus_random_with_patch_and_image_intervals():
+    """Issue 25's patch-level interval: the smart routing beats random routing at its own class fractions (half of
+    the patches to branch 0, half to branch 2), the wrong one loses; over images the interval is wider."""
+    from bench.analysis.routing_curves import over_chance
+
+    images = ["a", "a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "c"]
+    sse = SSE * 3
+    smart = over_chance(_cache(SMART * 3, sse, images=images), COSTS)
+    wrong = over_chance(_cache(WRONG * 3, sse, images=images), COSTS)
+    # random at those fractions: flat patches 100, textured (900 + 100) / 2 = 500 → 1200 per image against 400
+    expected = 10 * math.log10(1200 / 400)
+    assert smart["classifier_minus_random_pooled_db"] == pytest.approx(expected)
+    assert smart["classifier_minus_random_patches_ci_low_db"] > 0 > wrong["classifier_minus_random_patches_ci_high_db"]
+    # identical images: resampling them changes nothing, resampling patches does
+    assert smart["classifier_minus_random_images_ci_low_db"] == pytest.approx(expected)
+    assert smart["classifier_minus_random_patches_ci_low_db"] < expected
