@@ -190,11 +190,12 @@ def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame
     rows_all = tables.dataset_rows(summary)
     evaluated = rows_all.set_index(["backbone", "testset", "model"])["psnr_rgb_db"]
     for testset, backbone, model, cache, costs in caches:
-        points = routing_curves.curves(pd.read_csv(cache), pd.read_csv(costs))
+        patches, part_costs = pd.read_csv(cache), pd.read_csv(costs)  # read once: curves and over_chance
+        points = routing_curves.curves(patches, part_costs)
         frames.append(points.assign(backbone=backbone, testset=testset, model=model))
         measured = evaluated.get((backbone, testset, model), float("nan"))
         rows.append({"backbone": backbone, "testset": testset, "model": model, **routing_curves.efficiency(points),
-                     **routing_curves.over_chance(pd.read_csv(cache), pd.read_csv(costs)),
+                     **routing_curves.over_chance(patches, part_costs),
                      "psnr_evaluated_db": measured})
     keys = ["backbone", "testset", "model"]
     curves = pd.concat(frames, ignore_index=True)

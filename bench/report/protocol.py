@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..methods import ProtocolCell as Cell, get_method
-from .intervals import crossed_interval, significant
+from .intervals import crossed_interval, difference_matrix, significant
 from .tables import BICUBIC, KEYS, _method
 
 
@@ -61,7 +61,8 @@ def protocol_table(summary: pd.DataFrame) -> pd.DataFrame:
                "psnr_rgb_db": g["psnr_rgb_db"].mean()}
         for column, measure, reference, _ in DELTAS:
             if measure in g and reference in g and g[measure].notna().any():
-                mean, low, high = crossed_interval(_images_by_seeds(g, g[measure] - g[reference]))
+                rows_of = g.set_index(["seed", "image"] if "seed" in g else ["image"])
+                mean, low, high = crossed_interval(difference_matrix(rows_of[measure], rows_of[reference]))
             else:
                 mean, low, high = np.nan, np.nan, np.nan
             row |= {column: mean, f"{column[:-3]}_ci_low_db": low, f"{column[:-3]}_ci_high_db": high,
@@ -72,13 +73,6 @@ def protocol_table(summary: pd.DataFrame) -> pd.DataFrame:
             "rgb", "scale", row["inference"], row["lr_bits"])
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _images_by_seeds(g: pd.DataFrame, d: pd.Series) -> np.ndarray:
-    """A model's per-row differences as the images × seeds matrix of ``intervals.crossed_interval``."""
-    seed = g["seed"] if "seed" in g else 0
-    frame = pd.DataFrame({"image": g["image"], "seed": seed, "d": d})
-    return frame.pivot(index="image", columns="seed", values="d").dropna().to_numpy(dtype=float)
 
 
 def _one(g: pd.DataFrame, column: str):
