@@ -16,6 +16,7 @@ include: "workflow/rules/arm.smk"
 include: "workflow/rules/methods.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/perf.smk"
+include: "workflow/rules/fetch.smk"
 
 
 rule all:

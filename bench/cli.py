@@ -28,6 +28,7 @@ VERBS = {
     "compare": ("bench.commands.compare", "compare result CSVs with a reference within tolerances"),
     "perf": ("bench.commands.perf", "latency benchmark: per-patch loop, batched engine, whole image, vs FLOPs"),
     "latency": ("bench.commands.latency", "render the latency table and figure from perf's CSV (no torch)"),
+    "fetch": ("bench.commands.fetch", "download released networks and datasets by key, verified by SHA-256"),
     "schema": ("bench.commands.schema", "the workflow config's JSON schema, generated from the profile"),
 }
 

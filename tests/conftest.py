@@ -1,6 +1,10 @@
 """Shared fixtures: tiny CPU configurations of every registered model."""
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -8,6 +12,8 @@ from bench.backbones import specs
 from bench.models import REGISTRY
 
 torch.set_num_threads(2)
+# bench fetch's cache: an empty one per test session (and its workflow subprocesses), never the user's
+os.environ["BENCH_CACHE"] = tempfile.mkdtemp(prefix="bench-cache-")
 
 
 def _tiny() -> dict[str, dict]:
@@ -113,3 +119,47 @@ def assert_same_8bit(a, b):
     assert diff.max().item() <= 1 / 255 + 1e-6
     assert (diff > 1e-6).float().mean().item() < 1e-4
     assert torch.isfinite(a).all()
+
+
+def paper_eval_probe(tmp_path, *, official, arm, pcsr) -> dict:
+    """configs/paper_eval.yaml at toy size, as a user runs it: authors'-format ClassSR/-O files in ``official``,
+    ARM's released layout in ``arm`` (arm-<name>.pth), PCSR's in ``pcsr`` (save/<name>-pcsr-phase1/, <name>-x4/),
+    each with random weights in its own file format; a processed test set; train.backbones limited to FSRCNN.
+    Returns the profile (a dict) pointing at those folders."""
+    import yaml
+
+    from bench.core.images import write_image
+    from bench.core.resize import bicubic_degrade
+    from bench.data.sources import embedded
+    from bench.methods.pcsr.checkpoint import to_released
+    from bench.methods.pcsr.model import PCSR
+    from bench.models import build, export_official, fresh_arm
+
+    root = Path(__file__).resolve().parents[1]
+    model = build("classsr_fsrcnn", widths=[8, 12, 16])
+    with torch.no_grad():  # a classifier that sends every patch to the hard class
+        model.classifier.lastOut.bias.copy_(torch.tensor([-50.0, -50.0, 50.0]))
+    for folder in (official, arm):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    torch.save(export_official(model), Path(official) / "ClassSR_FSRCNN.pth")
+    torch.save(export_official(model.branches[2]), Path(official) / "FSRCNN_O.pth")
+    for sub in ("HR", "LR"):
+        (tmp_path / "t2k" / sub / "X4").mkdir(parents=True)
+    hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :160], 4)
+    write_image(tmp_path / "t2k" / "HR" / "X4" / "a.png", hr)
+    write_image(tmp_path / "t2k" / "LR" / "X4" / "a.png", lr)
+    raw = yaml.safe_load((root / "configs" / "paper_eval.yaml").read_text())
+    raw.update(name="paper_eval_probe", perf={"crop": "32x64", "repeats": 1, "warmup": 0, "modes": ["batched"]})
+    raw["data"]["test_sets"] = [{"name": "test2k", "source": "processed", "root": str(tmp_path / "t2k")}]
+    raw["official"]["folder"] = str(official)
+    for name in ("fsrcnn", "carn"):  # ARM's released layout: ckpt/arm-<name>.pth
+        torch.save(fresh_arm(name, seed=0).full.state_dict(), Path(arm) / f"arm-{name}.pth")
+    raw["arm"].update(folder=str(arm), knobs=["e1", "e3", 0.85, 4])
+    raw["train"] = {"device": "cpu", "backbones": {"fsrcnn": {}}}
+    for name in ("fsrcnn-pcsr-phase1", "fsrcnn-x4"):
+        (Path(pcsr) / name).mkdir(parents=True)
+    torch.save(to_released(PCSR(backbone="fsrcnn")), Path(pcsr) / "fsrcnn-pcsr-phase1" / "iter_last.pth")
+    torch.save({"model": {"name": "fsrcnn", "args": {"upscale": 4, "d": 56, "no_upsampling": False},
+                          "sd": build("fsrcnn", width=56).state_dict()}}, Path(pcsr) / "fsrcnn-x4" / "iter_last.pth")
+    raw["methods"]["pcsr"].update(folder=str(pcsr), backbones=["fsrcnn"], knobs=[0, "adm"])
+    return raw

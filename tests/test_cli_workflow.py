@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
+from conftest import paper_eval_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,43 +76,9 @@ def test_paper_eval_profile_end_to_end_on_released_checkpoint_layout(tmp_path):
     """paper_eval as a user runs it, at toy size: authors'-format files in official.folder, a processed test set,
     train.backbones limited to FSRCNN. Table 1 says what the run is, flags a collapsed routing, and the latency
     target times FSRCNN only, after the report."""
-    import torch
     import yaml
 
-    from bench.data.sources import embedded
-    from bench.core.images import write_image
-    from bench.models import build, export_official, fresh_arm
-    from bench.core.resize import bicubic_degrade
-
-    model = build("classsr_fsrcnn", widths=[8, 12, 16])
-    with torch.no_grad():  # a classifier that sends every patch to the hard class
-        model.classifier.lastOut.bias.copy_(torch.tensor([-50.0, -50.0, 50.0]))
-    (tmp_path / "pre").mkdir()
-    torch.save(export_official(model), tmp_path / "pre" / "ClassSR_FSRCNN.pth")
-    torch.save(export_official(model.branches[2]), tmp_path / "pre" / "FSRCNN_O.pth")
-    for sub in ("HR", "LR"):
-        (tmp_path / "t2k" / sub / "X4").mkdir(parents=True)
-    hr, lr = bicubic_degrade(embedded("test")[0].load()[:128, :160], 4)
-    write_image(tmp_path / "t2k" / "HR" / "X4" / "a.png", hr)
-    write_image(tmp_path / "t2k" / "LR" / "X4" / "a.png", lr)
-    raw = yaml.safe_load((ROOT / "configs" / "paper_eval.yaml").read_text())
-    raw.update(name="paper_eval_probe", perf={"crop": "32x64", "repeats": 1, "warmup": 0, "modes": ["batched"]})
-    raw["data"]["test_sets"] = [{"name": "test2k", "source": "processed", "root": str(tmp_path / "t2k")}]
-    raw["official"]["folder"] = str(tmp_path / "pre")
-    for name in ("fsrcnn", "carn"):  # ARM's released layout: ckpt/arm-<name>.pth (random weights here)
-        torch.save(fresh_arm(name, seed=0).full.state_dict(), tmp_path / "pre" / f"arm-{name}.pth")
-    raw["arm"].update(folder=str(tmp_path / "pre"), knobs=["e1", "e3", 0.85, 4])
-    raw["train"] = {"device": "cpu", "backbones": {"fsrcnn": {}}}
-    # PCSR's released layout: save/<name>-pcsr-phase1/ and save/<name>-x4/ in its own file format (random weights)
-    from bench.methods.pcsr.checkpoint import to_released
-    from bench.methods.pcsr.model import PCSR
-
-    for name in ("fsrcnn-pcsr-phase1", "fsrcnn-x4"):
-        (tmp_path / "save" / name).mkdir(parents=True)
-    torch.save(to_released(PCSR(backbone="fsrcnn")), tmp_path / "save" / "fsrcnn-pcsr-phase1" / "iter_last.pth")
-    torch.save({"model": {"name": "fsrcnn", "args": {"upscale": 4, "d": 56, "no_upsampling": False},
-                          "sd": build("fsrcnn", width=56).state_dict()}}, tmp_path / "save" / "fsrcnn-x4" / "iter_last.pth")
-    raw["methods"]["pcsr"].update(folder=str(tmp_path / "save"), backbones=["fsrcnn"], knobs=[0, "adm"])
+    raw = paper_eval_probe(tmp_path, official=tmp_path / "pre", arm=tmp_path / "pre", pcsr=tmp_path / "save")
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(raw))
     result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path),
                              "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(tmp_path / "p.yaml")],

@@ -150,9 +150,16 @@ def test_paper_dry_run_plans_the_paper_job_set(tmp_path, fake_div):
     assert (counts["train_arm"], counts["arm_table"], counts["evaluate_arm"]) == (3, 3, 3 * 3)
 
 
-def test_missing_data_stops_before_any_job():
+def test_missing_data_stops_before_any_job(tmp_path):
+    # the paper profile names DIV2K by key: not in the (empty) cache and no fetch.download, so it says how to fetch it
     result = _snakemake("-n", "--cores", "1", "--configfile", "configs/paper.yaml")
     assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "DIV2K_train_HR.zip not in the cache: fetch it with `python -m bench fetch div2k-train-hr`" in text
+    assert "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335" in text
+    # a local folder that is not there names the folder and the key
+    (tmp_path / "p.yaml").write_text("data: {source: div2k, root: /path/to/DIV2K}\n")
+    result = _snakemake("-n", "--cores", "1", "--configfile", "configs/paper.yaml", str(tmp_path / "p.yaml"))
     assert "/path/to/DIV2K does not exist (config key data.root)" in result.stdout + result.stderr
 
 

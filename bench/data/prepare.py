@@ -142,12 +142,18 @@ def prepare_test(t: TestSetConfig, scale: int, out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "hr", "lr"])
 
 
-def check_sources(cfg: DataConfig) -> None:
-    """Resolve every source (paths and indices only), so a missing dataset fails before any work starts."""
-    source_refs(cfg)
+def check_sources(cfg: DataConfig, *, pending: tuple[str, ...] = ()) -> None:
+    """Resolve every source (paths and indices only), so a missing dataset fails before any work starts; a source
+    whose root is in ``pending`` (a fetch job will fill it) is not checked yet."""
+    if cfg.root not in pending:
+        train_refs(cfg)
     for t in cfg.test_sets:
+        if t.root in pending:
+            continue
         if t.source == "processed":
             sources.processed_pairs(t.root, cfg.scale, key=f"data.test_sets[{t.name}].root")
+        else:
+            test_refs(t)
 
 
 def source_refs(cfg: DataConfig) -> dict[str, list[sources.ImageRef]]:

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from ..backbones import spec
+from ..fetch import released_file
 from ..methods import RESERVED_IDS, MethodModel, MethodRun, get_method, method_config
 from ..config import ConfigError, from_dict, merge, nested, to_dict
 from .layout import Layout
@@ -355,10 +356,9 @@ class Plan:
         if not arm.folder:
             return self.layout.path("arm_model", backbone=backbone)
         path = Path(arm.folder) / arm.checkpoint.format(name=backbone)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found (config keys arm.folder and arm.checkpoint); ARM's "
-                                    "checkpoints are in the ckpt/ folder of github.com/chenbong/ARM-Net")
-        return path
+        return self.released_file(path, f"{path} not found (config keys arm.folder and arm.checkpoint); ARM's "
+                                  "checkpoints are in the ckpt/ folder of github.com/chenbong/ARM-Net (or set "
+                                  "arm.folder: arm-net to fetch them: python -m bench fetch --list)")
 
     def arm_run(self, backbone: str) -> RunConfig:
         return resolve(self.profile, "arm", backbone, data_dir=str(self.data_dir))
@@ -372,9 +372,22 @@ class Plan:
         if mode == "calibrate":
             return self.layout.path("arm_table", backbone=backbone)
         path = Path(arm.folder) / arm.table.format(name=backbone)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found (config keys arm.folder and arm.table)")
-        return path
+        return self.released_file(path, f"{path} not found (config keys arm.folder and arm.table)")
+
+    def fetched_archives(self) -> list[Path]:
+        """The DIV2K archives the data section names by key (``data.root: div2k``; a div2k test set's root): inputs
+        of the prepare job, made by the fetch rule under fetch.download (else present, or an error saying how)."""
+        from ..fetch import FILES, cache_dir
+
+        data, bundle = self.profile.data, str(cache_dir() / "div2k")
+        keys = ["div2k-train-hr"] if data.source == "div2k" and data.root == bundle else []
+        keys += ["div2k-valid-hr"] if any(t.source == "div2k" and t.root == bundle for t in data.test_sets) else []
+        return [self.released_file(cache_dir() / FILES[k].path, "") for k in keys]
+
+    def released_file(self, path: Path, missing: str) -> Path:
+        """A released file the profile names; one of bench.fetch's keyed files is made by the workflow's fetch rule
+        when the profile says fetch.download (else the error says how to fetch it)."""
+        return released_file(path, download=self.profile.fetch.download, missing=missing)
 
     def arm_evaluation(self, testset: str, backbone: str) -> Path:
         return self.layout.path("arm_evaluation", testset=testset, backbone=backbone)

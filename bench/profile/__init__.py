@@ -14,9 +14,9 @@ from ..backbones import spec
 from ..schema import check_config
 from .data import DataConfig, SplitConfig, TestSetConfig
 from .evaluation import EvalConfig, PerfConfig, PerfDepth
-from .released import ArmConfig, OfficialConfig
+from .released import ArmConfig, FetchConfig, OfficialConfig
 from .train import STAGES, AblationConfig, BackboneConfig, StageConfig, TrainConfig
-__all__ = ["STAGES", "AblationConfig", "ArmConfig", "BackboneConfig", "DataConfig", "EvalConfig", "OfficialConfig",
+__all__ = ["STAGES", "AblationConfig", "ArmConfig", "BackboneConfig", "DataConfig", "EvalConfig", "FetchConfig", "OfficialConfig",
            "PerfConfig", "PerfDepth", "Profile", "SplitConfig", "StageConfig", "TestSetConfig", "TrainConfig",
            "load_profile", "workflow_profile"]
 
@@ -41,6 +41,8 @@ class Profile:
     """Latency benchmark of the perf target (wall time next to FLOPs)."""
     arm: ArmConfig = ArmConfig()
     """ARM (ECCV 2022), ClassSR's successor, evaluated next to it under the same protocol."""
+    fetch: FetchConfig = FetchConfig()
+    """Released files named by key (arm-net, pcsr-save, div2k): cache, opt-in download, mirror (bench.fetch)."""
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Registered adaptive methods to evaluate (bench.methods), each with its own section, e.g. methods.<name>:
     {backbones: [fsrcnn]}; its keys are checked by the method's config."""

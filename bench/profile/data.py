@@ -7,6 +7,7 @@ from typing import Literal
 
 from ..config import Count, Identifier, PositiveFloat, PositiveInt
 from ..backbones import spec
+from ..fetch import resolve_folder
 
 @dataclass(frozen=True)
 class TestSetConfig:
@@ -17,7 +18,7 @@ class TestSetConfig:
     source: Literal["embedded", "folder", "div2k", "div8k", "processed"] = "embedded"
     """embedded, folder, div2k (0801-0900), div8k (first-last) or processed (HR/X4, LR/X4)."""
     root: str | None = None
-    """Folder of the source (not needed for embedded)."""
+    """Folder of the source (not needed for embedded), or the key div2k: DIV2K fetched into the cache (bench.fetch)."""
     first: PositiveInt | None = None
     """First DIV8K index (div8k only), e.g. 1201."""
     last: PositiveInt | None = None
@@ -28,6 +29,9 @@ class TestSetConfig:
     """LR file depth: 8 (uint8 PNGs: the suite's, ClassSR's and ARM's protocol) or 16 (the MATLAB-bicubic LR kept
     at 16 bits, within 1/65535 of float: PCSR's protocol, LR resized in float from the HR; pcsr.md §4)."""
 
+    def __post_init__(self):
+        object.__setattr__(self, "root", resolve_folder(self.root))  # a fetch key names its cache folder
+
 
 @dataclass(frozen=True)
 class DataConfig:
@@ -36,7 +40,8 @@ class DataConfig:
     source: Literal["embedded", "folder", "div2k", "none"] = "embedded"  # none: evaluation-only profiles
     """Training HR images: embedded (offline default), folder, div2k, or none (evaluation only)."""
     root: str | None = None
-    """Folder of the training source (folder: the images; div2k: holds DIV2K_train_HR/)."""
+    """Folder of the training source (folder: the images; div2k: holds DIV2K_train_HR/), or the key div2k: DIV2K
+    fetched into the cache (bench.fetch)."""
     scale: int = 4
     """SR scale factor (the paper: 4)."""
     aug_scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
@@ -53,6 +58,7 @@ class DataConfig:
     """Processes used to prepare the training images."""
 
     def __post_init__(self):
+        object.__setattr__(self, "root", resolve_folder(self.root))
         if self.scale not in (2, 3, 4):
             raise ValueError(f"data.scale must be 2, 3 or 4, got {self.scale}")
         if not self.aug_scales or any(not 0 < s <= 1 for s in self.aug_scales):

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..config import PositiveInt
 from ..backbones import spec
+from ..fetch import resolve_folder
 
 @dataclass(frozen=True)
 class OfficialConfig:
@@ -19,6 +20,19 @@ class OfficialConfig:
     """File name of a ClassSR checkpoint; {name} = FSRCNN, CARN, SRResNet or RCAN."""
     original: str = "{name}_O.pth"
     """File name of an original (-O) checkpoint; {name} as above."""
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """Released files named by key instead of a local folder (``arm.folder: arm-net``, ``methods.pcsr.folder:
+    pcsr-save``, ``data.root: div2k``; keys and pinned hashes in bench.fetch.registry), kept in the cache
+    ($BENCH_CACHE, default ~/.cache/classsr-bench). Opt-in: nothing is downloaded unless ``download`` is true."""
+
+    download: bool = False
+    """Download a keyed file missing from the cache (the workflow's fetch rule, SHA-256 verified); false: a missing
+    one stops the run naming the file, its URL and the command that fetches it."""
+    mirror: str | None = None
+    """Base URL of a copy laid out as the cache (<mirror>/<bundle>/<file>), used instead of each file's origin."""
 
 
 def _check_knobs(where: str, knobs) -> None:
@@ -42,7 +56,8 @@ class ArmConfig:
     backbones: tuple[str, ...] = ()
     """ARM supernets to evaluate: fsrcnn, carn, srresnet (empty = no ARM)."""
     folder: str | None = None
-    """Folder of ARM's released checkpoints (ARM-Net's ckpt/); null = train the supernets."""
+    """Folder of ARM's released checkpoints (ARM-Net's ckpt/), or the key arm-net: those files fetched into the
+    cache (bench.fetch); null = train the supernets."""
     checkpoint: str = "arm-{name}.pth"
     """File name of a released supernet in folder; {name} = fsrcnn, carn or srresnet."""
     table: str = "auto"
@@ -58,6 +73,7 @@ class ArmConfig:
     def __post_init__(self):
         from ..arm.tables import ARM_WIDTHS, RELEASED
 
+        object.__setattr__(self, "folder", resolve_folder(self.folder))  # a fetch key names its cache folder
         unknown = sorted(set(self.backbones) - set(ARM_WIDTHS))
         if unknown:
             raise ValueError(f"backbones: no ARM supernet {unknown}; known: {', '.join(ARM_WIDTHS)}")

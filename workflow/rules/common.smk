@@ -9,6 +9,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from bench.fetch import FILES, cache_dir
 from bench.plan.dag import Plan, run_json
 from bench.data.prepare import check_prepared, check_sources
 from bench.profile import workflow_profile
@@ -18,7 +19,10 @@ from bench.profile import workflow_profile
 # key; Snakemake's validate() would print the whole schema after its message.
 PLAN = Plan(workflow_profile(config, workflow.configfiles))
 validate(config, schema="../schemas/config.schema.yaml")  # passes now; kept for its defaults
-check_sources(PLAN.profile.data)  # missing DIV2K/DIV8K/processed sets stop the run before any job
+FETCH_CACHE, FETCH_FILES = cache_dir(), {f.path: f for f in FILES.values()}  # bench fetch's cache (rule fetch)
+FETCHED_DATA = [str(p) for p in PLAN.fetched_archives()]  # DIV2K named by key: the prepare job's inputs
+# missing DIV2K/DIV8K/processed sets stop the run before any job (a DIV2K the fetch rule will bring is not checked)
+check_sources(PLAN.profile.data, pending=tuple(str(Path(p).parent) for p in FETCHED_DATA if not Path(p).exists()))
 check_prepared(PLAN.profile.data, PLAN.data_dir)  # and so do sources changed since the data were prepared
 for _backbone, _model in PLAN.variants:  # and so do missing official checkpoints (paper_eval)
     PLAN.evaluated_model(_backbone, "original"), PLAN.evaluated_model(_backbone, _model)
@@ -47,6 +51,7 @@ wildcard_constraints:
     testset="[A-Za-z0-9_]+",
     model="[A-Za-z0-9_]+",
     **LAYOUT.seed_constraints(),
+    fetched="|".join(re.escape(p) for p in FETCH_FILES),
 
 
 def plan_of(wildcards):
@@ -255,3 +260,18 @@ def results_root(wildcards, output):
 
 def report_outputs():
     return [out(n) for n in ("tables", "figures", "flops", "latency_csv", "latency_md", "latency_png")]
+
+
+def fetch_pattern():
+    """The cache paths of bench.fetch's registry files (their only wildcard, constrained to the registry)."""
+    return str(FETCH_CACHE / "{fetched}")
+
+
+def log_of_fetch():
+    return str(LAYOUT.logs / "fetch" / "{fetched}.log")
+
+
+def fetch_params():
+    mirror = PLAN.profile.fetch.mirror
+    return {"py": PY, "cache": lambda wildcards, output: output[0][: -len(wildcards.fetched) - 1], "mirror": f"--mirror {shlex.quote(mirror)}" if mirror else "",
+            "key": lambda wildcards: FETCH_FILES[wildcards.fetched].key}

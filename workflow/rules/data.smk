@@ -1,4 +1,6 @@
 rule prepare:
+    input:
+        FETCHED_DATA,
     output:
         manifest(),
     log:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from .. import Method, MethodModel, MethodRun, ProtocolCell, register_method
+from ...fetch import resolve_folder
 
 #: The backbones PCSR released phase-1 networks for (its SRResNet files are absent, pcsr.md §1.2).
 RELEASED = ("fsrcnn", "carn")
@@ -23,7 +24,8 @@ class PCSRConfig:
     """PCSR's section of a profile (``methods.pcsr``)."""
 
     folder: str = ""
-    """PCSR's save/ folder (github.com/3587jjh/PCSR), user-supplied; nothing is downloaded. Empty: PCSR is
+    """PCSR's save/ folder (github.com/3587jjh/PCSR), or the key pcsr-save: those files fetched into the cache
+    (bench.fetch). Empty: PCSR is
     trained here, its two phases as stages pcsr0 and pcsr1 (train.stages.pcsr0/pcsr1 override PCSR's recipe)."""
     checkpoint: str = "{name}-pcsr-phase1/iter_last.pth"
     """File of a backbone's phase-1 model under folder ({name}: fsrcnn, carn)."""
@@ -41,6 +43,7 @@ class PCSRConfig:
     separate 2M-iteration training); empty = none."""
 
     def __post_init__(self):
+        object.__setattr__(self, "folder", resolve_folder(self.folder) or "")  # a fetch key names its cache folder
         for k in self.knobs:
             if isinstance(k, bool) or (isinstance(k, str) and k.lower() != "adm"):
                 raise ValueError(f"knobs: {k!r} is neither a number k nor adm")
@@ -69,7 +72,7 @@ def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
     out = []
     for backbone in cfg.backbones:
         released = bool(cfg.folder)
-        path = (_released(cfg.folder, cfg.checkpoint, backbone, "checkpoint") if released
+        path = (_released(plan, cfg.folder, cfg.checkpoint, backbone, "checkpoint") if released
                 else plan.method_model(backbone, "pcsr", "pcsr1"))
         # latency from the released weights (their routing); a trained file is not an input of the perf job
         extra = {"checkpoint": str(path)} if released else {}
@@ -77,18 +80,17 @@ def models(plan, cfg: PCSRConfig) -> list[MethodModel]:
                             options={"k": k, "refine": cfg.refine, "mode": cfg.mode, **extra})
                 for k in cfg.knobs]
         if cfg.baseline and released:
-            base = _released(cfg.folder, cfg.baseline, backbone, "baseline")
+            base = _released(plan, cfg.folder, cfg.baseline, backbone, "baseline")
             out.append(MethodModel(method="pcsr", backbone=backbone, id="pcsr_original", inputs=(str(base),),
                                    options={"baseline": True}))
     return out
 
 
-def _released(folder: str, template: str, backbone: str, key: str) -> Path:
+def _released(plan, folder: str, template: str, backbone: str, key: str) -> Path:
     path = Path(folder) / template.format(name=backbone)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found (config keys methods.pcsr.folder and methods.pcsr.{key}); "
-                                "PCSR's networks are in the save/ folder of github.com/3587jjh/PCSR")
-    return path
+    return plan.released_file(path, f"{path} not found (config keys methods.pcsr.folder and methods.pcsr.{key}); "
+                              "PCSR's networks are in the save/ folder of github.com/3587jjh/PCSR (or set "
+                              "methods.pcsr.folder: pcsr-save to fetch them: python -m bench fetch --list)")
 
 
 def load(inputs, *, backbone: str, scale: int, k=0.0, refine: bool = True, mode: str = "image",
