@@ -8,6 +8,15 @@ if not workflow.overwrite_configfiles:  # a --configfile replaces the default pr
     configfile: "configs/default.yaml"
 
 
+# Jobs that stay on the submitting machine under a cluster executor: fetch needs the network, the others only pandas.
+localrules:
+    all,
+    fetch,
+    summarize,
+    report,
+    latency,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

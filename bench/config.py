@@ -183,8 +183,9 @@ _YAML12_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
 
 def read_numbers(hint, value):
     """``value`` with every string a float field holds read as the number it spells: YAML 1.1 (PyYAML, and so
-    Snakemake's config) reads ``1e-4`` as a string, YAML 1.2 and people as a number. Anything else is left for
-    validation to judge. ``hint``: a config dataclass or a field type."""
+    Snakemake's config) reads ``1e-4`` as a string, YAML 1.2 and people as a number; likewise ``true``/``false`` in
+    a bool field and digits in an int field (Snakemake's nested ``--config`` values are all strings). Anything else
+    is left for validation to judge. ``hint``: a config dataclass or a field type."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
         return read_numbers(args[0], value)
@@ -203,6 +204,11 @@ def read_numbers(hint, value):
         return {k: read_numbers(args[1], v) for k, v in value.items()}
     if hint is float and isinstance(value, str) and _YAML12_FLOAT.fullmatch(value.strip()):
         return float(value)
+    # Snakemake reads a nested --config value (fetch='{download: true}') with YAML's BaseLoader: every scalar a string
+    if hint is bool and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if hint is int and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        return int(value)
     return value
 
 

@@ -305,3 +305,30 @@ def test_planning_the_workflow_never_imports_torch():
             "from snakemake.cli import main; main()")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and "This was a dry-run" in result.stdout, result.stdout[-2000:] + result.stderr
+
+
+LOCAL_RULES = {"all", "fetch", "summarize", "report", "latency"}  # no torch; fetch needs the login node's network
+
+
+def test_slurm_profile_gives_every_torch_rule_resources(tmp_path, fake_div):
+    """Issue 26: a rule without an entry falls back to the default resources (60 minutes, no GPU) and a training job
+    would be killed, or sent to a GPU partition without a GPU. Every rule of the workflow is local or has its
+    resources; every job of the paper DAG runs with them, every training job with a GPU."""
+    profile = yaml.safe_load((ROOT / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    resources, threads = profile["set-resources"], profile["set-threads"]
+    declared = re.search(r"^localrules:\n((?:    \w+,\n)+)", (ROOT / "Snakefile").read_text(), re.M)
+    assert declared and set(re.findall(r"(\w+),", declared.group(1))) == LOCAL_RULES
+    rules = set(_snakemake("--list-rules").stdout.split())
+    assert "train_arm" in rules and not rules - LOCAL_RULES - set(resources), rules - LOCAL_RULES - set(resources)
+    assert set(threads) == set(resources)
+    result = _snakemake("-n", "--profile", "workflow/profiles/slurm", "--configfile",
+                        str(_paper_config(tmp_path, fake_div)), "--directory", str(ROOT))
+    assert result.returncode == 0, result.stderr
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", result.stdout, re.M)
+    assert {rule for rule, _ in jobs} >= {"train_arm", "train_method", "arm_table", "evaluate_arm", "perf"}
+    for rule, res in jobs:
+        if rule in LOCAL_RULES:
+            continue
+        assert f"runtime={resources[rule]['runtime']}" in res, (rule, res)
+        if rule.startswith("train_"):
+            assert "gpu=1" in res, (rule, res)
