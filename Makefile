@@ -31,7 +31,7 @@ ci-regression: install
 test: unit ci-regression
 
 demo: install
-	$(PY) -m snakemake --cores 8
+	$(PY) -m snakemake --cores $(CORES)
 
 fsrcnn-cpu: install
 	$(PY) -m snakemake --cores $(CORES) --configfile configs/fsrcnn_cpu.yaml

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, FolderName, from_dict, merge, read_numbers, read_yaml
+from ..config import ConfigError, FolderName, PositiveInt, from_dict, merge, read_numbers, read_yaml
 from ..backbones import spec
 from ..schema import check_config
 from .data import DataConfig, SplitConfig, TestSetConfig
@@ -41,6 +41,10 @@ class Profile:
     """Latency benchmark of the perf target (wall time next to FLOPs)."""
     arm: ArmConfig = ArmConfig()
     """ARM (ECCV 2022), ClassSR's successor, evaluated next to it under the same protocol."""
+    threads: PositiveInt = 1
+    """Torch threads per workflow job (capped at --cores): --cores N runs N / threads jobs at once. 1 by measurement:
+    on 2 cores two 1-thread training jobs at once took 0.78-0.85 of the time of two 2-thread jobs in sequence
+    (docs/thread_efficiency.py). Trained weights depend on it (~1e-6), so a reference run states it."""
     fetch: FetchConfig = FetchConfig()
     """Released files named by key (arm-net, pcsr-save, div2k): cache, opt-in download, mirror (bench.fetch)."""
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -26,7 +26,7 @@ rule arm_table:
         log_of("arm_table"),
     benchmark:
         benchmark_of("arm_table")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
@@ -49,7 +49,7 @@ rule evaluate_arm:
         log_of("arm_evaluation"),
     benchmark:
         benchmark_of("arm_evaluation")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:

@@ -32,13 +32,17 @@ LAYOUT = PLAN.layout  # every path pattern, spelled once in bench/plan/layout.py
 # train.seeds: one plan per seed, told apart by the seed wildcards of its folders (runs_s<seed>, eval_s<seed>)
 PLANS = {p.layout.seed_suffix: p for p in PLAN.seed_plans()}
 PY = sys.executable
-# Torch jobs claim all of --cores so that they run one at a time: on a small machine parallel torch jobs
-# oversubscribe the cores and run many times slower than in sequence (the job itself caps torch's threads at the
-# machine's cores). On a cluster, set-threads in the executor profile decides.
+# Torch threads per job: the profile's `threads` (default 1), capped at --cores, so that --cores N runs up to
+# N / threads torch jobs at once. Measured on 2 cores (docs/thread_efficiency.py): two 1-thread training jobs together
+# take 0.78-0.85 of the time of the same two in sequence at 2 threads, two evaluations 0.58. The count changes trained
+# weights (~1e-6; results/reference/fsrcnn_cpu/README.md), so it belongs to the profile, not to --cores: with the
+# default a run gives the same numbers at any --cores. perf takes every core: latency is timed with nothing beside
+# it. On a cluster, set-threads in the executor profile decides.
 try:
-    HEAVY = max(1, workflow.cores or 1)
+    CORES = max(1, workflow.cores or 1)
 except WorkflowError:  # --report and --lint define no cores
-    HEAVY = 1
+    CORES = 1
+JOB_THREADS = min(PLAN.profile.threads, CORES)
 
 
 wildcard_constraints:

@@ -10,7 +10,7 @@ rule evaluate:
         log_of("evaluation"),
     benchmark:
         benchmark_of("evaluation")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
@@ -35,7 +35,7 @@ rule routing_cache:
         log_of("patch_cache"),
     benchmark:
         benchmark_of("patch_cache")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
@@ -75,7 +75,7 @@ rule learning_curve:
         log_of("curve"),
     benchmark:
         benchmark_of("curve")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
@@ -97,7 +97,7 @@ rule stage2_curve:
         log_of("stage2_curve"),
     benchmark:
         benchmark_of("stage2_curve")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:

@@ -9,7 +9,7 @@ rule perf:
         log_of("perf"),
     benchmark:
         benchmark_of("perf")
-    threads: HEAVY
+    threads: CORES  # timed alone
     priority: -1
     conda:
         "../envs/bench.yaml"

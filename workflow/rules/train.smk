@@ -11,7 +11,7 @@ rule train_reference:
         log_of("reference_model"),
     benchmark:
         benchmark_of("reference_model")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
@@ -31,7 +31,7 @@ rule split:
         log_of("classes"),
     benchmark:
         benchmark_of("classes")
-    threads: HEAVY
+    threads: JOB_THREADS
     conda:
         "../envs/bench.yaml"
     params:
