@@ -1,6 +1,7 @@
 """Report rendering from CSVs (no torch), Table 1 arithmetic and flags, and the regression comparison."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,33 @@ def test_report_renders_without_torch(tmp_path):
                  "figures/fig2_test2k.png", "figures/fig2_embedded.png", "figures/class_distribution.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     md = (tmp_path / "tables" / "table1.md").read_text()
-    assert "demo scale: x" in md and "paper prints 71%" in md
+    assert "paper prints 71%" in md and "demo scale" not in md  # the scale is said once, in scale.md
+    legend = (tmp_path / "tables" / "README.md").read_text()
+    assert "## table1" in legend and "delta_vs_original_db" in legend and "## fig2" in legend
+
+
+def test_captions_are_at_most_two_lines_and_point_to_legend_and_scale(tmp_path):
+    """Issue 26: one short caption per table and figure; the legend once (tables/README.md), the run's scale
+    once (tables/scale.md, from summarize's scale CSV)."""
+    from bench.cli import main
+    from bench.report.legend import LEGENDS, MAX_CAPTION, caption
+
+    for key in LEGENDS:
+        for figure in (False, True):
+            line = caption(key, figure=figure)
+            assert len(line) <= MAX_CAPTION and "README.md#" + key in line and "scale.md" in line, line
+    summary, scale = tmp_path / "summary.csv", tmp_path / "scale.csv"
+    fake_summary().to_csv(summary, index=False)
+    pd.DataFrame({"setting": ["branch iterations"], "this_run": ["250"], "paper": ["500000"],
+                  "profile": ["default"]}).to_csv(scale, index=False)
+    assert main(["report", "--summary", str(summary), "--paper", str(ROOT / "results/paper/table1.csv"),
+                 "--scale", str(scale), "--out", str(tmp_path)]) == 0
+    for md in (tmp_path / "tables").glob("*.md"):
+        if md.name in ("README.md", "scale.md"):
+            continue
+        last = md.read_text().rstrip("\n").split("\n")[-1]
+        assert len(last) <= MAX_CAPTION and "scale.md" in last, (md.name, last)
+    assert re.search(r"\| branch iterations +\| 250 +\| 500000 +\|", (tmp_path / "tables" / "scale.md").read_text())
 
 
 def test_compare_tolerances(tmp_path):

@@ -13,68 +13,8 @@ import pandas as pd
 
 from ..analysis import routing_curves
 from ..arm import report as report_arm
-from ..report import figures, protocol, routing_figures, stage2, tables
-
-
-TABLE1_CAPTION = (
-    "Table 1 (ClassSR, Kong et al. CVPR 2021) regenerated. PSNR: dB, RGB, scale-px border crop, mean over images; "
-    "gain_over_bicubic_db: PSNR minus MATLAB-bicubic upscaling of the same LR on the same grid and crop (the "
-    "bicubic row, 0 FLOPs). flops_paper / flops_pct: our exact FLOPs per 32×32 LR patch in the paper's convention "
-    "(classifier included for every ClassSR) and % of the -O network; flops_authors / flops_pct_authors: the "
-    "authors' bookkeeping (rounded constants, classifier for FSRCNN only), which the published numbers use, so "
-    "diff_flops_pct (relative FLOPs difference, %) and diff_pct_points are computed from it; paper_* = published. "
-    "max_class_frac: largest share of the test patches sent to one class; collapsed: ≥ 95 %. "
-    "delta_vs_original_db: ClassSR − its -O (mean over images) with its 95 % paired bootstrap interval over the test "
-    "images (delta_ci_low_db, delta_ci_high_db; delta_significant: the interval excludes 0). ")
-ABLATION_CAPTION = (
-    "Ablations: every ClassSR variant next to its -O network and the bicubic reference. flops_pct: % of the -O "
-    "network's FLOPs (paper convention, classifier included); mean_max_prob: mean over test patches of the "
-    "classifier's largest softmax probability (1 = hard decisions); frac_classK: share of patches routed to class K "
-    "(0 = simple); collapsed: ≥ 95 % of the patches to one class. ")
-
-ARM_CAPTION = (
-    "ARM (Chen et al., ECCV 2022) beside ClassSR, one protocol: PSNR in dB (RGB, scale-px crop, mean over images; "
-    "the same engine, tiling and overlap averaging for every method); gain_over_bicubic_db against MATLAB bicubic of "
-    "the same LR; flops_paper: FLOPs per 32×32 LR patch in the paper's convention (ARM's cost list; its bicubic "
-    "path, edge score and table lookup count 0 as ARM counts them; ClassSR's classifier counted); flops_pct: % of "
-    "the full network (ARM: its full width; ClassSR: its -O); flops_pct_original: % of the -O network of the same "
-    "source, one denominator for all (they differ where the run's -O is narrower than ARM's full width). knob: k (η = k·C_3) or e<j> (path j forced); "
-    "frac_pathJ: share of patches on path J (0 = bicubic, J = J-th width). source paper: ClassSR's Table 1 and ARM's "
-    "ARM-L/M/S (its test logs; a different k per test set). A table built here (arm.table calibrate) comes from "
-    "training sub-images, not DIV2K's validation set as ARM's. ")
-ARM_FIG_NOTE = ("Triangles: ARM (filled: this run's η sweep; hollow: ARM's published ARM-L/M/S); an ARM point with every "
-                "patch on its bicubic path (0 FLOPs) lies off the axis: see tables/arm.md. ")
-METHODS_CAPTION = (
-    "Registered methods (bench.methods) under ClassSR's protocol, beside the bicubic reference, the -O network and "
-    "the main ClassSR of the same backbone: PSNR in dB (RGB, scale-px crop, mean over images), flops_paper per "
-    "32×32 LR patch (paper convention, the method's routing cost included) and flops_pct (% of the -O network); "
-    "frac_classK: share of patches on path K (0 = cheapest); collapsed: ≥ 95 % of the patches on one path. ")
-METHODS_FIG_NOTE = "Diamonds: registered methods (tables/methods.md). "
-LEARNING_CAPTION = (
-    "Learning curves: mean PSNR (dB, RGB, same grid and crop as Table 1) of every -O network at its kept "
-    "snapshots (train.snapshot_every) and at the end of training; gain_over_bicubic_db: minus MATLAB-bicubic "
-    "upscaling of the same LR (0 FLOPs). ")
-
-
-ROUTING_CAPTION = (
-    "Routing analysis of each trained ClassSR model from one per-patch pass over the test set (bench.analysis.routing): "
-    "PSNR from the patch-decomposed image error (each HR pixel counted once, overlaps split at their middle; the "
-    "evaluated, overlap-averaged PSNR of the trained routing is in classifier_efficiency.csv; psnr_pooled_db: one "
-    "MSE over all patches), FLOPs per 32×32 LR "
-    "patch in the paper's convention, classifier included only where it runs. Oracle: per patch the branch "
-    "minimising squared error + λ·FLOPs; random: the classifier's classes shuffled (10 draws); logit bias: "
-    "logits − knob·k; bicubic path: 0 FLOPs. ")
-EFFICIENCY_CAPTION = (
-    "Classifier efficiency = (PSNR_classifier − PSNR_random) / (PSNR_oracle − PSNR_random) at the classifier's "
-    "branch FLOPs (random keeps its class fractions; the oracle curve is interpolated there): 1 = as good as any "
-    "routing of these branches, 0 = chance, < 0 = worse than chance; empty when the oracle beats random by less "
-    "than 0.05 dB. PSNR in dB (patch-decomposed): mean over images as the paper, and pooled (one MSE over all "
-    "patches; *_pooled) — the image mean penalises a routing that concentrates its cheap branches in a few "
-    "images, and the oracle bounds the pooled PSNR only (its points exactly, interpolated between them). "
-    "psnr_evaluated_db: the evaluation's (overlap-averaged) PSNR of the trained routing. "
-    "classifier_minus_random_pooled_db: pooled PSNR of the trained routing minus random routing at its fractions "
-    "(expected), with 95 % bootstrap intervals over patches (narrow: patches of an image are correlated) and over "
-    "images (conservative). ")
+from ..report import figures, legend, protocol, routing_figures, stage2, tables
+from ..report.legend import caption
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--routing-cache", nargs=5, action="append", default=[],
                         metavar=("TESTSET", "BACKBONE", "MODEL", "CACHE", "COSTS"),
                         help="per-patch routing cache and part costs of a ClassSR model (python -m bench routing)")
+    parser.add_argument("--scale", help="scale CSV of summarize (the profile beside the paper's recipe): tables/scale.md")
     parser.add_argument("--out", required=True, help="folder receiving tables/ and figures/")
 
 
@@ -106,41 +47,60 @@ def run(args: argparse.Namespace) -> int:
     summary, paper, out = pd.read_csv(args.summary), pd.read_csv(args.paper), Path(args.out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    note = str(summary["scale_note"].dropna().iloc[0]) if summary["scale_note"].notna().any() else ""
+    shown: dict[str, str] = {}  # legend key -> its text for this run (tables/README.md)
+
+    def table(key: str, df: pd.DataFrame, name: str | None = None, extra: str = "") -> None:
+        df.to_csv(out / "tables" / f"{name or key}.csv", index=False)
+        write_text(out / "tables" / f"{name or key}.md", tables.markdown_by_testset(df, caption(key)))
+        shown[key] = legend.LEGENDS[key].long + extra
+
     t1 = tables.table1(summary, paper)
-    t1.to_csv(out / "tables" / "table1.csv", index=False)
-    write_text(out / "tables" / "table1.md", tables.markdown_by_testset(t1, TABLE1_CAPTION + note))
-    write_text(out / "tables" / "table1.tex", tables.latex(t1, TABLE1_CAPTION + note))
+    table("table1", t1)
+    write_text(out / "tables" / "table1.tex", tables.latex(t1, legend.LEGENDS["table1"].short))
     arm = report_arm.arm_table(summary, t1, pd.read_csv(args.arm_paper))
     if len(arm):
-        arm.to_csv(out / "tables" / "arm.csv", index=False)
-        write_text(out / "tables" / "arm.md", tables.markdown_by_testset(arm, ARM_CAPTION + note))
+        table("arm", arm)
     methods = tables.methods_table(summary)
     if len(methods):
-        methods.to_csv(out / "tables" / "methods.csv", index=False)
-        write_text(out / "tables" / "methods.md", tables.markdown_by_testset(methods, METHODS_CAPTION + note))
+        table("methods", methods)
         for name in sorted(set(methods["method"]) - set(tables.OWN_TABLES)):  # one table per method (pcsr.md, …)
-            own = tables.methods_table(summary, only=name)
-            own.to_csv(out / "tables" / f"{name}.csv", index=False)
-            write_text(out / "tables" / f"{name}.md", tables.markdown_by_testset(own, METHODS_CAPTION + note))
+            table("methods", tables.methods_table(summary, only=name), name=name)
+    fig_note = (legend.ARM_FIG_NOTE if len(arm) else "") + (legend.METHODS_FIG_NOTE if len(methods) else "")
+    shown["fig2"] = legend.FIG2_LONG + fig_note
     points = [figures.fig2(t1, testset, out / "figures" / f"fig2_{testset}.png",
-                           "Filled: this run; hollow: the paper (Table 1"
-                           + (", ARM's ARM-L/M/S" if len(arm) else "") + "); dashed: bicubic (0 FLOPs); bars: 95 % "
-                           "paired interval of a model minus its -O over the test images. "
-                           + (ARM_FIG_NOTE if len(arm) else "") + (METHODS_FIG_NOTE if len(methods) else "") + note,
+                           f"{legend.FIG2_SHORT} Legend: tables/README.md#fig2; scale: tables/scale.md.",
                            arm if len(arm) else None, methods)
               for testset in t1["testset"].unique()]
     if points:  # every point of the Fig. 2 panels, as drawn
         pd.concat(points, ignore_index=True).to_csv(out / "tables" / "fig2_points.csv", index=False)
     matrix = protocol.protocol_table(summary)  # every profile: how far each protocol choice moves each model
     matrix.to_csv(out / "tables" / "protocol.csv", index=False)
-    write_text(out / "tables" / "protocol.md", tables.markdown_by_testset(
-        protocol.markdown(matrix), protocol.CAPTION + protocol.published_note(matrix) + note))
+    write_text(out / "tables" / "protocol.md",
+               tables.markdown_by_testset(protocol.markdown(matrix), caption("protocol")))
+    shown["protocol"] = legend.LEGENDS["protocol"].long + protocol.published_note(matrix)
     ab = tables.ablation_table(summary)
-    ab.to_csv(out / "tables" / "ablations.csv", index=False)
-    write_text(out / "tables" / "ablations.md", tables.markdown_by_testset(ab, ABLATION_CAPTION + note))
-    rows = tables.dataset_rows(summary)
-    skipped = []
+    table("ablations", ab)
+    _figures(summary, ab, args.class_map, args.train_logs, out)
+    first = tables.first_seed(summary)  # the curves and the routing analysis are the first seed's runs
+    if args.curves:
+        shown["learning_curve"] = _learning_curves(args.curves, first, out)
+    if args.stage2_curves:
+        shown["stage2"] = _stage2(args.stage2_curves, first, out)
+    if args.routing_cache:
+        shown |= _routing(args.routing_cache, first, paper, out)
+    _scale(args.scale, out)
+    write_text(out / "tables" / "README.md", legend.readme(shown))
+    if args.missing and Path(args.missing).is_file() and len(pd.read_csv(args.missing)):
+        print(f"missing evaluations (rendered without them):\n{pd.read_csv(args.missing).to_string(index=False)}")
+    print(t1[["backbone", "testset", "variant", "psnr_db", "flops_paper", "flops_pct", "flag"]].to_string(index=False))
+    return 0
+
+
+def _figures(summary: pd.DataFrame, ab: pd.DataFrame, class_maps: list[list[str]], train_logs: list[str],
+             out: Path) -> None:
+    """The ablation plot, class distribution, class maps and training curves (each skipped, said so, when its
+    inputs are absent)."""
+    rows, skipped = tables.dataset_rows(summary), []
     if len(ab):
         figures.ablation_plot(ab, out / "figures" / "ablations.png")
     else:
@@ -149,43 +109,46 @@ def run(args: argparse.Namespace) -> int:
         figures.class_distribution(rows, out / "figures" / "class_distribution.png")
     else:
         skipped.append("class_distribution.png (no ClassSR evaluation)")
-    for testset, routing, sample in args.class_map:
+    for testset, routing, sample in class_maps:
         if Path(routing).is_file() and Path(sample).is_file():
             figures.class_map(Path(sample), Path(routing), out / "figures" / f"classmap_{testset}.png")
-    _curves(args.train_logs, out)
-    first = tables.first_seed(summary)  # the curves and the routing analysis are the first seed's runs
-    if args.curves:
-        _learning_curves(args.curves, first, out, note)
-    if args.stage2_curves:
-        _stage2(args.stage2_curves, first, out, note)
-    if args.routing_cache:
-        _routing(args.routing_cache, first, paper, out, note)
+    _curves(train_logs, out)
     for name in skipped:
         print(f"not rendered: {name}")
-    if args.missing and Path(args.missing).is_file() and len(pd.read_csv(args.missing)):
-        print(f"missing evaluations (rendered without them):\n{pd.read_csv(args.missing).to_string(index=False)}")
-    print(t1[["backbone", "testset", "variant", "psnr_db", "flops_paper", "flops_pct", "flag"]].to_string(index=False))
-    return 0
 
 
-def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
+def _scale(path: str | None, out: Path) -> None:
+    """tables/scale.md: where this run departs from the paper's recipe (summarize's scale CSV), once per report."""
+    if not path:
+        return
+    scale = pd.read_csv(path, dtype=str, keep_default_na=False)  # values as written: "[16, 24, 32]", "0.001"
+    scale.to_csv(out / "tables" / "scale.csv", index=False)
+    head = "# Scale of this run\n\nWhere the profile departs from the paper's recipe (ClassSR, Kong et al., CVPR 2021; "
+    body = (scale[["setting", "this_run", "paper"]].to_markdown(index=False, disable_numparse=True) if len(scale)
+            else "This run uses the paper's recipe throughout.")
+    write_text(out / "tables" / "scale.md", head + "spec §3.2); every other setting is the paper's.\n\n" + body + "\n")
+
+
+def _learning_curves(paths: list[str], summary: pd.DataFrame, out: Path) -> str:
     curve = tables.learning_curve(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True), summary)
     curve.to_csv(out / "tables" / "learning_curve.csv", index=False)
-    write_text(out / "tables" / "learning_curve.md", tables.markdown_by_testset(curve, LEARNING_CAPTION + note))
+    write_text(out / "tables" / "learning_curve.md", tables.markdown_by_testset(curve, caption("learning_curve")))
     for testset in curve["testset"].unique():
         figures.learning_curve(curve, testset, out / "figures" / f"learning_curve_{testset}.png",
-                               LEARNING_CAPTION + note)
+                               caption("learning_curve", figure=True))
+    return legend.LEGENDS["learning_curve"].long
 
 
-def _stage2(paths: list[str], summary: pd.DataFrame, out: Path, note: str) -> None:
+def _stage2(paths: list[str], summary: pd.DataFrame, out: Path) -> str:
     table = stage2.stage2_table(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True), summary)
     table.to_csv(out / "tables" / "stage2.csv", index=False)
-    write_text(out / "tables" / "stage2.md", tables.markdown_by_testset(table, stage2.CAPTION + note))
+    write_text(out / "tables" / "stage2.md", tables.markdown_by_testset(table, caption("stage2")))
     for testset in table["testset"].unique():
-        stage2.stage2_figure(table, testset, out / "figures" / f"stage2_{testset}.png", stage2.CAPTION + note)
+        stage2.stage2_figure(table, testset, out / "figures" / f"stage2_{testset}.png", caption("stage2", figure=True))
+    return legend.LEGENDS["stage2"].long
 
 
-def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame, out: Path, note: str) -> None:
+def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame, out: Path) -> dict[str, str]:
     frames, rows = [], []
     rows_all = tables.dataset_rows(summary)
     evaluated = rows_all.set_index(["backbone", "testset", "model"])["psnr_rgb_db"]
@@ -203,11 +166,14 @@ def _routing(caches: list[list[str]], summary: pd.DataFrame, paper: pd.DataFrame
     curves.to_csv(out / "tables" / "routing_curves.csv", index=False)
     eff = pd.DataFrame(rows)
     eff.to_csv(out / "tables" / "classifier_efficiency.csv", index=False)
-    write_text(out / "tables" / "classifier_efficiency.md", tables.markdown_by_testset(eff, EFFICIENCY_CAPTION + note))
+    write_text(out / "tables" / "classifier_efficiency.md",
+               tables.markdown_by_testset(eff, caption("classifier_efficiency")))
+    line = caption("routing_curves", figure=True)
     for testset in curves["testset"].unique():
-        routing_figures.routing_curves(curves, testset, out / "figures" / f"routing_curves_{testset}.png",
-                                       ROUTING_CAPTION + note, paper, rows_all[rows_all["model"] == "original"])
-        routing_figures.frontier(curves, testset, out / "figures" / f"frontier_{testset}.png", ROUTING_CAPTION + note)
+        routing_figures.routing_curves(curves, testset, out / "figures" / f"routing_curves_{testset}.png", line,
+                                       paper, rows_all[rows_all["model"] == "original"])
+        routing_figures.frontier(curves, testset, out / "figures" / f"frontier_{testset}.png", line)
+    return {k: legend.LEGENDS[k].long for k in ("classifier_efficiency", "routing_curves")}
 
 
 def _curves(paths: list[str], out: Path) -> None:

@@ -2,7 +2,7 @@
 
 Missing evaluations (runs not done yet) are listed in missing.csv beside the summary instead of failing, so a
 partial report can be rendered. Provenance: git revision, torch version, config hash, and the profile's
-departures from the paper's recipe (``scale_note``), which every caption prints.
+departures from the paper's recipe (``scale_note``; one row each in scale.csv, the report's tables/scale.md).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import to_dict
-from ..plan.captions import scale_note
+from ..plan.captions import scale_note, scale_rows
 from ..provenance import provenance, write_atomic
 from .common import add_profile_arguments, plan_from
 
@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_profile_arguments(parser)
     parser.add_argument("--out", help="summary CSV (default: results/<name>/eval/summary.csv)")
     parser.add_argument("--missing", help="CSV listing the evaluations not found (default: eval/missing.csv)")
+    parser.add_argument("--scale-out", help="CSV of the profile's departures from the paper's recipe, one row each: "
+                        "setting, this_run, paper (default: eval/scale.csv; the report's tables/scale.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,5 +47,8 @@ def run(args: argparse.Namespace) -> int:
     write_atomic(out, lambda tmp: summary.to_csv(tmp, index=False))
     write_atomic(Path(args.missing) if args.missing else plan.layout.path("missing"),
                  lambda tmp: pd.DataFrame({"missing": [str(p) for p in missing]}).to_csv(tmp, index=False))
+    scale = pd.DataFrame(scale_rows(plan.profile), columns=["setting", "this_run", "paper", "note"])
+    write_atomic(Path(args.scale_out) if args.scale_out else plan.layout.path("scale"),
+                 lambda tmp: scale.drop(columns="note").assign(profile=plan.profile.name).to_csv(tmp, index=False))
     print(f"{len(found)} evaluations merged into {out}; {len(missing)} missing")
     return 0

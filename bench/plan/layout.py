@@ -68,6 +68,7 @@ PATTERNS = {
                      "{logs}/{evalname}/{testset}/{backbone}/{model}.stage2"),
     "summary": ("{root}/eval/summary.csv", "{logs}/eval/summarize"),
     "missing": ("{root}/eval/missing.csv", None),
+    "scale": ("{root}/eval/scale.csv", None),
     "tables": ("{root}/tables", "{logs}/report"),
     "figures": ("{root}/figures", None),
     "flops": ("{root}/flops/flops.csv", "{logs}/flops/flops"),

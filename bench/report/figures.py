@@ -15,10 +15,12 @@ import seaborn as sns  # noqa: E402
 CLASS_COLOURS = ["#2ca02c", "#ffbf00", "#d62728", "#1f77b4", "#9467bd"]  # simple → hard (green, yellow, red, …)
 
 
-def _captioned(fig, caption: str, *, chars_per_line: int = 140, size: float = 5.5) -> None:
-    """Lay the figure out above a wrapped caption, leaving as much room as the caption's lines need."""
-    lines = len(caption) // chars_per_line + 2
-    bottom = min(0.45, lines * size * 1.35 / (fig.get_figheight() * 72) + 0.02)
+def _captioned(fig, caption: str, *, size: float = 8.0) -> None:
+    """Lay the figure out above a wrapped caption (one or two lines, bench.report.legend), leaving the room its
+    lines need; 8 pt, the size of the axis labels."""
+    chars_per_line = int(fig.get_figwidth() * 72 / (size * 0.55))  # an average glyph is ~0.55 em wide
+    lines = -(-len(caption) // chars_per_line)  # wrapped lines, rounded up
+    bottom = min(0.45, (lines + 0.5) * size * 1.35 / (fig.get_figheight() * 72) + 0.02)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.text(0.01, 0.01, caption, fontsize=size, wrap=True, va="bottom")
 

@@ -33,13 +33,6 @@ DELTAS = (
     ("d_whole_minus_grid_db", "psnr_rgb_whole_db", "psnr_rgb_grid_db", "whole image minus the 32/28 grid"),
 )
 
-CAPTION = (
-    "Protocol matrix: psnr_rgb_db is each model's evaluated cell (RGB, scale-px border crop, its own inference, the "
-    "test set's LR bits); every d_* column changes one choice and gives measure − reference in dB, mean over the "
-    "test images with a 95 % paired bootstrap interval (2,000 resamples) — '*' marks an interval that excludes 0. "
-    "d_whole_minus_grid_db: the same network on the whole covered LR image at once minus on the authors' 32/28 "
-    "grid (empty for a routed model, which routes per patch). published_cell: the cell of the method's published "
-    "numbers; published_here: whether this row is measured in that cell. ")
 
 
 def published_cell(method: str) -> Cell | None:

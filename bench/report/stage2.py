@@ -15,12 +15,6 @@ import pandas as pd
 
 from .tables import BICUBIC
 
-CAPTION = (
-    "Stage 2 (ClassSR's Class-Module training) at every kept iteration (train.stage2_points) and at its end: test "
-    "rows = the evaluation protocol of Table 1 (PSNR dB mean over images; flops_pct: % of the -O's FLOPs per patch, "
-    "paper convention, classifier included; frac_classK: share of test patches routed to class K, 0 = simple); "
-    "train_frac_classK: the same Class-Module on training sub-images (a fixed seeded sample); mean_max_prob: mean "
-    "largest softmax probability; routing_gap: total-variation distance between train and test fractions. ")
 
 
 def stage2_table(curves: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:

@@ -288,8 +288,7 @@ def perf_caption(perf: pd.DataFrame) -> str:
     env = perf.iloc[0]
     return (f"Latency on one {env['lr_height']}×{env['lr_width']} LR image ({env['patches']} patches of 32×32), "
             f"{env['device']} ({env['cpu']}, {env['threads']} threads), torch {env['torch_version']}; median of "
-            f"{env['repeats']} interleaved runs, min/max beside it. FLOPs and MACs per patch (classifier included); "
-            "speed-ups over the batched original; speedup_over_mac_ratio = wall-time speed-up ÷ true-MAC ratio.")
+            f"{env['repeats']} interleaved runs, min/max beside it. Columns: docs/latency.md.")
 
 
 def learning_curve(curves: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:

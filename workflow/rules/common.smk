@@ -243,7 +243,7 @@ def report_inputs():
     """Everything the report reads, declared as its inputs: the summary, the paper's table, learning curves,
     training logs and the routing/sample files of the class-map figures."""
     maps = PLAN.class_maps()
-    return {"summary": out("summary"), "missing": out("missing"), "paper": paper_table(),
+    return {"summary": out("summary"), "missing": out("missing"), "scale": out("scale"), "paper": paper_table(),
             "arm_paper": paper_table("arm.csv"), "curves": learning_curves(), "stage2": stage2_curves(),
             "trained": [str(model) for model, _ in PLAN.train_logs()],  # their run folders hold the train logs
             "maps": [str(p) for _, routing, sample in maps for p in (routing, sample)],
@@ -277,5 +277,6 @@ def log_of_fetch():
 
 def fetch_params():
     mirror = PLAN.profile.fetch.mirror
-    return {"py": PY, "cache": lambda wildcards, output: output[0][: -len(wildcards.fetched) - 1], "mirror": f"--mirror {shlex.quote(mirror)}" if mirror else "",
+    return {"py": PY, "cache": lambda wildcards, output: output[0][: -len(wildcards.fetched) - 1],
+            "mirror": f"--mirror {shlex.quote(mirror)}" if mirror else "",
             "key": lambda wildcards: FETCH_FILES[wildcards.fetched].key}

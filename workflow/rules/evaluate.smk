@@ -118,6 +118,7 @@ rule summarize:
     output:
         summary=out("summary"),
         missing=out("missing"),
+        scale=out("scale"),
     log:
         log_of("summary"),
     benchmark:
@@ -128,4 +129,4 @@ rule summarize:
         **summarize_params(),
     shell:
         "{params.py} -m bench summarize --profile-json {params.profile:q} --out {output.summary}"
-        " --missing {output.missing} > {log} 2>&1"
+        " --missing {output.missing} --scale-out {output.scale} > {log} 2>&1"

@@ -23,7 +23,8 @@ rule report:
     params:
         **report_params(),
     shell:
-        "{params.py} -m bench report --summary {input.summary} --missing {input.missing} --paper {input.paper}"
+        "{params.py} -m bench report --summary {input.summary} --missing {input.missing} --scale {input.scale}"
+        " --paper {input.paper}"
         " --arm-paper {input.arm_paper} --curves {input.curves} --stage2-curves {input.stage2}"
         " --train-logs {params.train_logs} {params.maps} {params.caches} --out {params.out} > {log} 2>&1"
 
