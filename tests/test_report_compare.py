@@ -296,3 +296,31 @@ def test_tables_average_seeds_and_intervals_resample_them():
     assert not t1.loc["classsr", "delta_significant"]  # one seed better, one worse: no difference
     d = np.array([[0.1, -0.3]] * 3)
     assert np.allclose(crossed_interval(d[:, :1]), 0.1)  # one seed, one value: no spread
+
+
+def test_seed_tolerances_widen_compare_to_the_measured_seed_spread(tmp_path):
+    """Issue 25: a trained profile's reference carries each model's seed spread (tolerances.csv); compare accepts a
+    rerun within Z·sd of it and still refuses one beyond; a reference without the file keeps the fixed ±0.05 dB."""
+    from bench.analysis.compare import compare
+    from bench.analysis.seed_tolerance import Z, seed_tolerances
+
+    rows = [{"backbone": "fsrcnn", "testset": "t", "model": "classsr", "image": img, "seed": seed,
+             "psnr_rgb_db": 27.0 + shift + 0.1 * img, "flops_paper": 100.0 * (1 + 0.01 * shift), "patches": 10,
+             "n_class0": 5, "n_class1": 5}
+            for seed, shift in ((10, 0.0), (11, 0.1), (12, 0.2)) for img in range(2)]
+    summary = pd.DataFrame(rows)
+    tol = seed_tolerances(summary).iloc[0]
+    assert tol["seeds"] == 3 and tol["psnr_sd_db"] == pytest.approx(0.1)
+    assert tol["psnr_tolerance_db"] == pytest.approx(Z * 0.1) and tol["frac_tolerance"] == 0.02
+    ref, cur = tmp_path / "ref", tmp_path / "cur"
+    for d in (ref, cur):
+        (d / "eval").mkdir(parents=True)
+    summary.to_csv(ref / "eval" / "summary.csv", index=False)
+    summary.assign(psnr_rgb_db=summary["psnr_rgb_db"] + 0.2).to_csv(cur / "eval" / "summary.csv", index=False)
+    assert len(compare(cur, ref)) == 6  # fixed ±0.05 dB: every row drifted
+    seed_tolerances(summary).to_csv(ref / "tolerances.csv", index=False)
+    assert compare(cur, ref) == []  # 0.2 dB < 2√2 · 0.1 dB
+    summary.assign(psnr_rgb_db=summary["psnr_rgb_db"] + 0.3).to_csv(cur / "eval" / "summary.csv", index=False)
+    assert len(compare(cur, ref)) == 6 and "tolerance 0.2828" in compare(cur, ref)[0]
+    with pytest.raises(ValueError, match="two or more seeds"):
+        seed_tolerances(summary[summary["seed"] == 10])

@@ -5,7 +5,9 @@ provenance columns are not compared. Tolerances (absolute): each quality metric'
 PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns (any ``…_db``: differences, interval bounds) ± 0.05 dB, class
 fractions ± 0.02, class counts ± 2 % of the image's patches. A registered primary metric that the current results
 have and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped; a
-protocol variant (``Metric.primary`` False: no border crop) is checked where the reference has it.
+protocol variant (``Metric.primary`` False: no border crop) is checked where the reference has it. A reference
+folder with a tolerances.csv (a trained profile's seed spread, bench.analysis.seed_tolerance) widens each model's
+PSNR, FLOPs and class-fraction tolerances to it.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.metrics import METRICS
+from .seed_tolerance import FILE, kind, row_limits
 
 KEY_COLUMNS = ("backbone", "testset", "model", "variant", "seed", "image", "width", "role", "policy", "step", "method",
                "source", "knob", "iteration")
@@ -56,7 +59,10 @@ def tolerance(column: str) -> float | None:
     return None
 
 
-def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) -> list[Problem]:
+def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str,
+                   seed_tolerances: pd.DataFrame | None = None) -> list[Problem]:
+    """Problems of ``current`` against ``reference``; ``seed_tolerances`` (bench.analysis.seed_tolerance) widens a
+    model's PSNR, FLOPs and class-fraction tolerances to its measured seed spread."""
     keys = [c for c in KEY_COLUMNS if c in reference.columns]
     missing_cols = [c for c in reference.columns if c not in current.columns and tolerance(c) is not None]
     if missing_cols:
@@ -75,13 +81,14 @@ def compare_frames(current: pd.DataFrame, reference: pd.DataFrame, name: str) ->
         if col in keys or tol is None:
             continue
         ref, cur = merged[f"{col}_ref"].astype(float), merged[col].astype(float)
-        limit = 0.02 * merged["patches"].astype(float) if tol < 0 else tol
+        limit = 0.02 * merged["patches"].astype(float).to_numpy() if tol < 0 else tol
+        limit = row_limits(merged, col, kind(col), limit, seed_tolerances)
         bad = ~(np.isclose(ref, cur, rtol=0, atol=0) | ((ref - cur).abs() <= limit) | (ref.isna() & cur.isna()))
         for i in np.flatnonzero(bad.to_numpy()):
             row = merged.iloc[i]
             problems.append(Problem(f"{name}: {col} drifted for {dict((k, row[k]) for k in keys)}: "
                                     f"{row[f'{col}_ref']} → {row[col]} (tolerance "
-                                    f"{limit if tol >= 0 else '2% of patches'})"))
+                                    f"{np.broadcast_to(limit, len(merged))[i]:.4g})"))
     return problems
 
 
@@ -104,12 +111,15 @@ def compare(current: str | Path, reference: str | Path) -> list[Problem]:
              else [(current / p.relative_to(reference), p) for p in sorted(reference.rglob("*.csv"))])
     if not pairs:
         return [Missing(f"no reference CSV under {reference}")]
+    seeds = reference / FILE if reference.is_dir() else None
+    seed_tol = pd.read_csv(seeds) if seeds is not None and seeds.is_file() else None
+    pairs = [(c, r) for c, r in pairs if r.name != FILE]
     problems = []
     for cur, ref in pairs:
         if not cur.is_file():
             problems.append(Missing(f"{cur} missing (reference {ref})"))
             continue
-        problems += compare_frames(pd.read_csv(cur), pd.read_csv(ref), str(ref.name))
+        problems += compare_frames(pd.read_csv(cur), pd.read_csv(ref), str(ref.name), seed_tol)
     return problems
 
 

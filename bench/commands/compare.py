@@ -8,7 +8,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from ..analysis.compare import compare, summary, update
+from ..analysis.seed_tolerance import FILE, seed_tolerances
+from ..provenance import write_atomic
 
 #: The CSVs of a profile's results folder that make its regression reference.
 REFERENCE_FILES = ("eval/summary.csv", "tables/table1.csv", "tables/ablations.csv", "tables/routing_curves.csv",
@@ -28,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--update", action="store_true",
                         help=f"overwrite the reference with the current {', '.join(REFERENCE_FILES)} "
                              "(timing and provenance columns dropped)")
+    parser.add_argument("--seed-tolerances", action="store_true",
+                        help="with --update: also write tolerances.csv, each model's tolerances from the spread of "
+                             "its results over the run's seeds (train.seeds ≥ 2), for trained profiles whose reruns "
+                             "elsewhere are another draw (bench/analysis/seed_tolerance.py)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +43,14 @@ def run(args: argparse.Namespace) -> int:
         names = tuple(n for n in REFERENCE_FILES if n not in OPTIONAL_FILES or (Path(args.current) / n).is_file())
         for path in update(args.current, args.reference, names, rows=ROWS):
             print(f"wrote {path}")
+        if args.seed_tolerances:
+            table = seed_tolerances(pd.read_csv(Path(args.current) / "eval" / "summary.csv"))
+            out = Path(args.reference) / FILE
+            write_atomic(out, lambda tmp: table.to_csv(tmp, index=False))
+            print(f"wrote {out}: seed-spread tolerances of {len(table)} models")
         return 0
+    if args.seed_tolerances:
+        raise ValueError("--seed-tolerances writes a reference's tolerances: use it with --update")
     problems = compare(args.current, args.reference)
     for p in problems:
         print(p)
