@@ -55,7 +55,7 @@ def routing_curves(curves: pd.DataFrame, testset: str, out: Path, caption: str, 
         ax.set(title=f"{backbone} · {model}", xlabel="FLOPs per 32×32 patch (M, paper convention)",
                ylabel="PSNR (dB, RGB)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=6, loc="lower right")
+    axes[0][0].legend(fontsize=8, loc="lower right")
     _captioned(fig, caption)
     fig.savefig(out, dpi=150)
     plt.close(fig)
@@ -75,7 +75,7 @@ def frontier(curves: pd.DataFrame, testset: str, out: Path, caption: str) -> Non
     ax.set(xscale="log", xlabel="FLOPs per 32×32 patch (M, paper convention, log)", ylabel="PSNR (dB, RGB)",
            title=f"PSNR–FLOPs frontier · {testset}")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     _captioned(fig, caption)
     fig.savefig(out, dpi=150)
     plt.close(fig)

@@ -77,6 +77,6 @@ def stage2_figure(table: pd.DataFrame, testset: str, out: Path, caption: str) ->
     fig.suptitle(f"{testset}: stage 2 as it trains (solid: test set; dashed: training sub-images)", fontsize=10)
     figures._captioned(fig, caption)
     fig.subplots_adjust(right=0.8)  # the legend beside the panels, not over them
-    fig.legend(*axes[1].get_legend_handles_labels(), loc="center right", fontsize=6)
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="center right", fontsize=8)
     fig.savefig(out, dpi=120)
     plt.close(fig)
