@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import os
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -189,3 +190,21 @@ def test_paper_eval_runs_with_download_from_a_mirror(server, tmp_path):
     assert fetched == {"arm-net/arm-fsrcnn.pth", "pcsr-save/fsrcnn-pcsr-phase1/iter_last.pth"}
     order = [line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("localrule ")]
     assert order.count("fetch") == 2 and order.index("fetch") < order.index("evaluate_arm")
+
+
+def test_released_profile_plans_fetch_jobs_with_download(tmp_path):
+    """configs/released.yaml names ARM's files by key (arm.folder: arm-net): with fetch.download and an empty cache
+    the DAG fetches both supernets first; without it the run stops before any job, naming the command."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "BENCH_CACHE": str(tmp_path / "cache")}
+    run = [sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "configs/released.yaml"]
+    planned = subprocess.run(run + ["--config", "fetch={download: true}"], cwd=root, env=env, capture_output=True,
+                             text=True)
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    fetched = set(re.findall(r"wildcards: fetched=(\S+)", planned.stdout))
+    assert fetched == {"arm-net/arm-fsrcnn.pth", "arm-net/arm-carn.pth"}
+    refused = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "python -m bench fetch arm-fsrcnn" in refused.stdout + refused.stderr
