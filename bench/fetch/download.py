@@ -31,10 +31,10 @@ def resolve_folder(value: str | None, cache: str | os.PathLike | None = None) ->
     return value
 
 
-def cached(relative_path: str | os.PathLike, cache: str | os.PathLike | None = None) -> Remote | None:
+def cached(path: str | os.PathLike, cache: str | os.PathLike | None = None) -> Remote | None:
     """The registry file at ``path`` when ``path`` lies in the cache, else None."""
     try:
-        relative = Path(relative_path).resolve().relative_to(cache_dir(cache).resolve())
+        relative = Path(path).resolve().relative_to(cache_dir(cache).resolve())
     except ValueError:
         return None
     return next((f for f in FILES.values() if f.path == relative.as_posix()), None)

@@ -55,28 +55,32 @@ class Bundle:
     """The profile keys that accept the bundle (and, instead, a local folder)."""
 
 
+def _pinned(key: str, path: str, origin: str, sha256: str, size: int, source: str, unpack: bool = False) -> Remote:
+    """A file at ``path`` in the cache (``<bundle>/<name>``), downloaded from ``origin`` + its name."""
+    return Remote(key, path, origin + path.split("/", 1)[1], sha256, size, source, unpack)
+
+
 FILES = {f.key: f for f in (
-    Remote("arm-fsrcnn", "arm-net/arm-fsrcnn.pth", _ARM + "arm-fsrcnn.pth",
-           "79bff9483eade94e90421149fe4e18005b551ab6c6e8a3569919972fd54fd44a", 104323, _HASHED_HERE),
-    Remote("arm-fsrcnn-table", "arm-net/arm-fsrcnn.state", _ARM + "arm-fsrcnn.state",
-           "1c5512b2e43cc5bf0f685dc50da05f7cc38d56e21a90f8f879089932de9e6d12", 243243, _HASHED_HERE),
-    Remote("arm-carn", "arm-net/arm-carn.pth", _ARM + "arm-carn.pth",
-           "4296dbdb09804edb625da55f754977754b2d48e2b421e33d33b3807755a2517c", 1195441, _HASHED_HERE),
-    Remote("arm-carn-table", "arm-net/arm-carn.state", _ARM + "arm-carn.state",
-           "aa336b545c7618cbcb5de6656b5770f65c9654c1134ee6213aece9ca2a6d9302", 2419736, _HASHED_HERE),
-    Remote("pcsr-fsrcnn", "pcsr-save/fsrcnn-pcsr-phase1/iter_last.pth",
-           _PCSR + "fsrcnn-pcsr-phase1/iter_last.pth",
-           "86313e123a3f1c6373adbf9d48148d760aa66a545f276925b915b41fde6390c8", 127909, _HASHED_HERE),
-    Remote("pcsr-carn", "pcsr-save/carn-pcsr-phase1/iter_last.pth", _PCSR + "carn-pcsr-phase1/iter_last.pth",
-           "dfe84ddd3923b35d14a977dabda5613a9d59da3b0961e004be786f108d3f8508", 755333, _HASHED_HERE),
-    Remote("pcsr-fsrcnn-x4", "pcsr-save/fsrcnn-x4/iter_last.pth", _PCSR + "fsrcnn-x4/iter_last.pth",
-           "c6124cd9249750174de614bd634ca5b74e484e4cc683a14fb756461ca0765a1c", 317401, _HASHED_HERE),
-    Remote("pcsr-carn-x4", "pcsr-save/carn-x4/iter_last.pth", _PCSR + "carn-x4/iter_last.pth",
-           "61d4ded435055228253a79d0802e7918c7d5c8d459cb7057fdce1a3546f4ff83", 3631365, _HASHED_HERE),
-    Remote("div2k-train-hr", "div2k/DIV2K_train_HR.zip", _DIV2K + "DIV2K_train_HR.zip",
-           "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335", 3530603713, _TFDS, unpack=True),
-    Remote("div2k-valid-hr", "div2k/DIV2K_valid_HR.zip", _DIV2K + "DIV2K_valid_HR.zip",
-           "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc", 448993893, _TFDS, unpack=True),
+    _pinned("arm-fsrcnn", "arm-net/arm-fsrcnn.pth", _ARM,
+            "79bff9483eade94e90421149fe4e18005b551ab6c6e8a3569919972fd54fd44a", 104323, _HASHED_HERE),
+    _pinned("arm-fsrcnn-table", "arm-net/arm-fsrcnn.state", _ARM,
+            "1c5512b2e43cc5bf0f685dc50da05f7cc38d56e21a90f8f879089932de9e6d12", 243243, _HASHED_HERE),
+    _pinned("arm-carn", "arm-net/arm-carn.pth", _ARM,
+            "4296dbdb09804edb625da55f754977754b2d48e2b421e33d33b3807755a2517c", 1195441, _HASHED_HERE),
+    _pinned("arm-carn-table", "arm-net/arm-carn.state", _ARM,
+            "aa336b545c7618cbcb5de6656b5770f65c9654c1134ee6213aece9ca2a6d9302", 2419736, _HASHED_HERE),
+    _pinned("pcsr-fsrcnn", "pcsr-save/fsrcnn-pcsr-phase1/iter_last.pth", _PCSR,
+            "86313e123a3f1c6373adbf9d48148d760aa66a545f276925b915b41fde6390c8", 127909, _HASHED_HERE),
+    _pinned("pcsr-carn", "pcsr-save/carn-pcsr-phase1/iter_last.pth", _PCSR,
+            "dfe84ddd3923b35d14a977dabda5613a9d59da3b0961e004be786f108d3f8508", 755333, _HASHED_HERE),
+    _pinned("pcsr-fsrcnn-x4", "pcsr-save/fsrcnn-x4/iter_last.pth", _PCSR,
+            "c6124cd9249750174de614bd634ca5b74e484e4cc683a14fb756461ca0765a1c", 317401, _HASHED_HERE),
+    _pinned("pcsr-carn-x4", "pcsr-save/carn-x4/iter_last.pth", _PCSR,
+            "61d4ded435055228253a79d0802e7918c7d5c8d459cb7057fdce1a3546f4ff83", 3631365, _HASHED_HERE),
+    _pinned("div2k-train-hr", "div2k/DIV2K_train_HR.zip", _DIV2K,
+            "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335", 3530603713, _TFDS, unpack=True),
+    _pinned("div2k-valid-hr", "div2k/DIV2K_valid_HR.zip", _DIV2K,
+            "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc", 448993893, _TFDS, unpack=True),
 )}
 
 BUNDLES = {b.key: b for b in (
@@ -119,7 +123,3 @@ def entries(key: str) -> list[Remote]:
 def bundle_of(remote: Remote) -> Bundle:
     return next(b for b in BUNDLES.values() if remote.key in b.files)
 
-
-def at_path(relative: str) -> Remote | None:
-    """The file whose cache path is ``relative`` (``<bundle>/<name>``), if any."""
-    return next((f for f in FILES.values() if f.path == relative), None)
