@@ -254,6 +254,32 @@ def test_ablation_and_methods_tables_print_intervals():
     assert re.search(r"no_avg .*-0\.033 \[[^\]]*\](?!\*)", md)  # not significant: no star
 
 
+def test_ablation_table_tests_the_loss_ablations_routing_claims():
+    """The paper's loss ablations (spec §7) are claims about routing: without Class-Loss the probabilities stay
+    soft, without Average-Loss the patches drift to the hard class. The ablation table carries both as differences
+    from the main ClassSR with intervals over images and seeds: found where every image and seed agrees, not where
+    the seeds disagree."""
+    summary = _paired_rows({"original": [0.0] * 3, "classsr": [0.1] * 3, "no_cls": [0.1] * 3, "no_avg": [0.1] * 3})
+    is_model = {m: summary["model"] == m for m in ("classsr", "no_cls", "no_avg")}
+    summary.loc[is_model["classsr"], "mean_max_prob"] = [0.80, 0.70, 0.75]
+    summary.loc[is_model["no_cls"], "mean_max_prob"] = [0.50, 0.45, 0.55]   # softer on every image
+    summary.loc[is_model["no_avg"], "mean_max_prob"] = [0.80, 0.70, 0.75]
+    for m in ("classsr", "no_cls", "no_avg"):  # 3 classes: 2/3/5, and no_avg 0/1/9 (more to the hard class)
+        summary.loc[is_model[m], ["n_class0", "n_class1", "n_class2"]] = (0, 1, 9) if m == "no_avg" else (2, 3, 5)
+    ab = tables.ablation_table(summary).set_index("model")
+    assert np.isclose(ab.loc["no_cls", "max_prob_vs_main"], -0.25) and ab.loc["no_cls", "max_prob_vs_main_significant"]
+    assert np.isclose(ab.loc["no_avg", "hard_frac_vs_main"], 0.4) and ab.loc["no_avg", "hard_frac_vs_main_significant"]
+    assert ab.loc["no_avg", "max_prob_vs_main"] == 0 and not ab.loc["no_avg", "max_prob_vs_main_significant"]
+    assert np.isnan(ab.loc["classsr", "hard_frac_vs_main"])  # the main variant is the reference
+    md = tables.markdown_by_testset(ab.reset_index(), "caption")
+    assert "-0.250 [-0.300, -0.200]*" in md and "+0.400 [+0.400, +0.400]*" in md and "_ci_low" not in md
+    # two seeds that disagree about the direction: no claim either way
+    flipped = summary.copy()
+    flipped.loc[is_model["no_cls"], "mean_max_prob"] = [0.95, 0.90, 0.99]
+    seeded = pd.concat([summary.assign(seed=10), flipped.assign(seed=11)], ignore_index=True)
+    assert not tables.ablation_table(seeded).set_index("model").loc["no_cls", "max_prob_vs_main_significant"]
+
+
 def test_protocol_table_deltas_and_published_cells():
     """The protocol matrix: each choice's move with its interval, and whether a row sits in its method's published
     cell (ClassSR: RGB, crop scale, grid, 8-bit LR)."""

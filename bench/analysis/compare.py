@@ -3,7 +3,7 @@
 Rows are matched on their key columns; every reference column with a tolerance must agree. Timing and
 provenance columns are not compared. Tolerances (absolute): each quality metric's own (``bench.core.metrics.METRICS``:
 PSNR ± 0.05 dB, SSIM ± 0.002), FLOPs/MACs/patch counts exact, other PSNR-derived columns (any ``…_db``: differences, interval bounds) ± 0.05 dB, class
-fractions ± 0.02, class counts ± 2 % of the image's patches. A registered primary metric that the current results
+fractions and probabilities ± 0.02, class counts ± 2 % of the image's patches. A registered primary metric that the current results
 have and a metric-bearing reference lacks is an error (the reference must be updated), never silently skipped; a
 protocol variant (``Metric.primary`` False: no border crop) is checked where the reference has it. A reference
 folder with a tolerances.csv (a trained profile's seed spread, bench.analysis.seed_tolerance) widens each model's
@@ -23,7 +23,7 @@ from .seed_tolerance import FILE, kind, row_limits
 KEY_COLUMNS = ("backbone", "testset", "model", "variant", "seed", "image", "width", "role", "policy", "step", "method",
                "source", "knob", "iteration")
 TOLERANCES = {"flops": 0.5, "macs": 0.5, "patches": 0, "images": 0, "psnr": 0.05, "ssim": 0.002, "frac": 0.02,
-              "pct": 0.05, "params": 0, "efficiency": 0.05}
+              "pct": 0.05, "params": 0, "efficiency": 0.05, "prob": 0.02}
 IGNORED = ("time", "samples_per_s", "git_rev", "torch_version", "device", "config_hash", "flag", "scale_note",
            "profile")
 

@@ -65,21 +65,22 @@ def per_image(summary: pd.DataFrame, column: str = "psnr_rgb_db") -> pd.Series:
 
 
 def delta_columns(summary: pd.DataFrame, pairs: list[tuple | None], name: str,
-                  column: str = "psnr_rgb_db") -> pd.DataFrame:
+                  column: str = "psnr_rgb_db", *, unit: str = "db") -> pd.DataFrame:
     """For each (model key, reference key) pair — keys are (backbone, test set, model); None for no reference —
-    the columns ``<name>_db``, ``<name>_ci_low_db``, ``<name>_ci_high_db`` and ``<name>_significant``: the model
-    minus its reference over the images both have, with the paired interval."""
+    the columns ``<name>_<unit>``, ``<name>_ci_low_<unit>``, ``<name>_ci_high_<unit>`` and ``<name>_significant``
+    (no ``_<unit>`` suffix when ``unit`` is empty: fractions, probabilities): the model minus its reference over
+    the images (and seeds) both have, with the paired interval."""
     values, rows = per_image(summary, column), []
     models = set(values.index.droplevel([n for n in values.index.names if n not in MODEL_KEYS]))
+    suffix = f"_{unit}" if unit else ""
+    names = [f"{name}{suffix}", f"{name}_ci_low{suffix}", f"{name}_ci_high{suffix}", f"{name}_significant"]
     for pair in pairs:
         mean = low = high = np.nan
         if pair is not None and all(key in models for key in pair):
             a, b = (values.xs(key, level=MODEL_KEYS) for key in pair)
             mean, low, high = crossed_interval(difference_matrix(a, b))
-        rows.append({f"{name}_db": mean, f"{name}_ci_low_db": low, f"{name}_ci_high_db": high,
-                     f"{name}_significant": significant(low, high)})
-    return pd.DataFrame(rows, columns=[f"{name}_db", f"{name}_ci_low_db", f"{name}_ci_high_db",
-                                       f"{name}_significant"])
+        rows.append(dict(zip(names, (mean, low, high, significant(low, high)))))
+    return pd.DataFrame(rows, columns=names)
 
 
 def shown(mean: float, low: float, high: float) -> str:

@@ -40,7 +40,11 @@ LEGENDS = {
         'Ablations: every ClassSR variant next to its -O network and the bicubic reference. flops_pct: % of the -O '
         "network's FLOPs (paper convention, classifier included); mean_max_prob: mean over test patches of the "
         "classifier's largest softmax probability (1 = hard decisions); frac_classK: share of patches routed to class K "
-        '(0 = simple); collapsed: ≥ 95 % of the patches to one class.')),
+        '(0 = simple); collapsed: ≥ 95 % of the patches to one class. delta_vs_main_db: the variant − the main '
+        'ClassSR; max_prob_vs_main and hard_frac_vs_main: the same for the mean max probability and for the share of '
+        "patches sent to the variant's hardest class (per image, then the mean over images — the paper's two loss "
+        'ablations predict them: without Class-Loss softer, without Average-Loss more hard), each with its 95 % '
+        'interval over images (and seeds); * = it excludes 0.')),
     'arm': Legend(
         'ARM',
         "ARM (Chen et al., ECCV 2022) beside ClassSR on one protocol: PSNR (dB) and FLOPs per patch along ARM's η sweep.",

@@ -187,15 +187,35 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
                                       else None for b, t, m in keys], "delta_vs_main")
     vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) if m not in (BICUBIC, "original")
                                           else None for b, t, m in keys], "delta_vs_original")
-    rows = pd.concat([rows.reset_index(drop=True), vs_main, vs_original], axis=1)
+    routing = _routing_vs_main(summary, keys)
+    rows = pd.concat([rows.reset_index(drop=True), vs_main, vs_original, routing], axis=1)
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "psnr_rgb_sd_db", "seeds", "gain_over_bicubic_db",
             "gain_over_bicubic_ci_low_db",
             "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant", *vs_main.columns, *vs_original.columns,
             "flops_paper", "flops_pct", "mean_max_prob", "max_class_frac", "collapsed"] + [
-            c for c in rows.columns if c.startswith("frac_class")]
+            c for c in rows.columns if c.startswith("frac_class")] + list(routing.columns)
     order = rows["model"].map(lambda m: {BICUBIC: 0, "original": 1}.get(m, 2))
     rows = rows.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+
+
+def _routing_vs_main(summary: pd.DataFrame, keys: list[tuple]) -> pd.DataFrame:
+    """Each ablation's routing minus its main ClassSR's, with intervals over images (and seeds): the mean maximum
+    class probability (the paper: without Class-Loss the probabilities stay soft, spec §7) and the share of
+    patches sent to the hardest class (without Average-Loss the routing drifts to it). Per image, then averaged
+    over images like the PSNR; empty without routing counts."""
+    counts = sorted(c for c in summary.columns if c.startswith("n_class"))
+    summary = summary.copy()
+    if counts:  # the hardest class a model has: its last non-empty count column, per row
+        n = summary[counts]
+        hardest = n.apply(lambda r: r.dropna().iloc[-1] if r.notna().any() else np.nan, axis=1)
+        summary["frac_hard"] = hardest / n.sum(axis=1, min_count=1)
+    pairs = [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr") else None
+             for b, t, m in keys]
+    cols = [delta_columns(summary, pairs, name, column, unit="")
+            for name, column in (("max_prob_vs_main", "mean_max_prob"), ("hard_frac_vs_main", "frac_hard"))
+            if column in summary]
+    return pd.concat(cols, axis=1) if cols else pd.DataFrame(index=range(len(keys)))
 
 
 def methods_table(summary: pd.DataFrame, *, only: str | None = None) -> pd.DataFrame:
@@ -248,12 +268,13 @@ def compact(df: pd.DataFrame) -> pd.DataFrame:
     """Each difference with an interval (``<name>_ci_low_db`` …) as one printed column 'mean [low, high]*' ('*':
     the interval excludes 0); the CSV keeps the four columns."""
     df = df.copy()
-    for low in [c for c in df.columns if c.endswith("_ci_low_db")]:
-        name = low.removesuffix("_ci_low_db")
-        mean = next((c for c in (f"{name}_db", f"{name}_vs_original_db") if c in df), None)
-        if mean is None or (name == "delta" and "delta_vs_original_db" not in df):
+    for low in [c for c in df.columns if c.endswith(("_ci_low_db", "_ci_low"))]:
+        unit = "_db" if low.endswith("_db") else ""  # a difference of fractions or probabilities has no unit
+        name = low.removesuffix(f"_ci_low{unit}")
+        mean = next((c for c in (f"{name}{unit}", f"{name}_vs_original{unit}") if c in df), None)
+        if mean is None or (name == "delta" and f"delta_vs_original{unit}" not in df):
             continue
-        high = f"{name}_ci_high_db"
+        high = f"{name}_ci_high{unit}"
         df[mean] = [shown(m, lo, hi) for m, lo, hi in zip(df[mean].astype(float), df[low], df[high])]
         df = df.drop(columns=[low, high, *[c for c in (f"{name}_significant",) if c in df]])
     return df
