@@ -315,6 +315,12 @@ def test_tables_average_seeds_and_intervals_resample_them():
     assert np.isclose(rows.loc["classsr", "psnr_rgb_db"], 31.0 - 0.1) and rows.loc["classsr", "seeds"] == 2
     assert np.isclose(rows.loc["classsr", "psnr_rgb_sd_db"], np.std([31.1, 30.7], ddof=1))
     assert rows.loc["bicubic", "seeds"] == 1 and rows.loc["classsr", "patches"] == 30
+    cheaper = summary.assign(flops_paper=np.where((summary["seed"] == 11) & (summary["model"] == "classsr"), 0.5,
+                                                  summary["flops_paper"]))  # seed 11 routes to half the cost
+    t1 = tables.table1(cheaper, PAPER.iloc[:0]).set_index("variant")
+    assert np.isclose(t1.loc["classsr", "flops_pct"], 75.0)
+    assert np.isclose(t1.loc["classsr", "flops_pct_sd"], 100 * np.std([1.0, 0.5], ddof=1))
+    assert np.isclose(tables.ablation_table(cheaper).set_index("model").loc["classsr", "flops_pct_sd"], 35.355, atol=1e-3)
     assert np.isclose(rows.loc["original", "gain_over_bicubic_db"], 1.0)
     t1 = tables.table1(summary, PAPER.iloc[:0]).set_index("variant")
     assert np.isclose(t1.loc["classsr", "delta_vs_original_db"], -0.1)

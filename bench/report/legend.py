@@ -32,7 +32,9 @@ LEGENDS = {
         '(relative FLOPs difference, %) and diff_pct_points are computed from it; paper_* = published. max_class_frac: '
         'largest share of the test patches sent to one class; collapsed: ≥ 95 %. delta_vs_original_db: ClassSR − its -O '
         '(mean over images) with its 95 % paired bootstrap interval over the test images (delta_ci_low_db, '
-        'delta_ci_high_db; delta_significant: the interval excludes 0).')),
+        'delta_ci_high_db; delta_significant: the interval excludes 0). With several training seeds (seeds > 1) each '
+        'value is the mean over seeds, psnr_sd_db and flops_pct_sd their sd across seeds, and the intervals resample '
+        'images and seeds.')),
     'ablations': Legend(
         'Ablations',
         "ClassSR's ablations: every variant beside its -O and bicubic, PSNR (dB), FLOPs and routing; differences with 95 % intervals.",
@@ -44,7 +46,8 @@ LEGENDS = {
         'ClassSR; max_prob_vs_main and hard_frac_vs_main: the same for the mean max probability and for the share of '
         "patches sent to the variant's hardest class (per image, then the mean over images — the paper's two loss "
         'ablations predict them: without Class-Loss softer, without Average-Loss more hard), each with its 95 % '
-        'interval over images (and seeds); * = it excludes 0.')),
+        'interval over images (and seeds); * = it excludes 0. With several seeds: means over seeds, psnr_rgb_sd_db '
+        'and flops_pct_sd the sd across seeds.')),
     'arm': Legend(
         'ARM',
         "ARM (Chen et al., ECCV 2022) beside ClassSR on one protocol: PSNR (dB) and FLOPs per patch along ARM's η sweep.",

@@ -78,8 +78,8 @@ def first_seed(summary: pd.DataFrame) -> pd.DataFrame:
 def _across_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """One row per model from its rows per training seed: the mean over seeds of every numeric column (each seed's
     test-set value first; ``max_class_frac`` is the mean of each seed's largest class), ``collapsed`` when any seed's
-    routing collapsed, ``seeds`` and the sd across seeds of the test-set PSNR (``psnr_rgb_sd_db``; empty with one
-    seed)."""
+    routing collapsed, ``seeds`` and the sd across seeds of the test-set PSNR and FLOPs (``psnr_rgb_sd_db``,
+    ``flops_paper_sd``; empty with one seed)."""
     numeric = [c for c in per_seed.columns if c not in KEYS + ["seed"] and pd.api.types.is_numeric_dtype(per_seed[c])
                and not pd.api.types.is_bool_dtype(per_seed[c])]
     grouped = per_seed.groupby(KEYS, sort=False)
@@ -88,6 +88,7 @@ def _across_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
         out[col] = grouped[col].any() if pd.api.types.is_bool_dtype(per_seed[col]) else grouped[col].first()
     out["seeds"] = grouped["seed"].nunique()
     out["psnr_rgb_sd_db"] = grouped["psnr_rgb_db"].std(ddof=1)
+    out["flops_paper_sd"] = grouped["flops_paper"].std(ddof=1)  # a routing's cost varies with the seed too
     return out.reset_index()
 
 
@@ -125,14 +126,16 @@ def table1(summary: pd.DataFrame, paper: pd.DataFrame, *, main: str = "classsr")
         variant = _variant(r.model)
         ref = paper[(paper["backbone"] == r.backbone) & (paper["testset"] == r.testset) & (paper["variant"] == variant)]
         ref = ref.iloc[0] if len(ref) else None
-        pct = (lambda col: 100 * getattr(r, col) / base[col] if base is not None and base[col] else np.nan)
+        pct = (lambda col, of=None: 100 * getattr(r, col, np.nan) / base[of or col]
+               if base is not None and base[of or col] else np.nan)
         out.append({"backbone": r.backbone, "testset": r.testset, "variant": variant, "psnr_db": r.psnr_rgb_db,
                     "psnr_sd_db": getattr(r, "psnr_rgb_sd_db", np.nan), "seeds": getattr(r, "seeds", 1),
                     "gain_over_bicubic_db": r.gain_over_bicubic_db,
                     "gain_over_bicubic_ci_low_db": r.gain_over_bicubic_ci_low_db,
                     "gain_over_bicubic_ci_high_db": r.gain_over_bicubic_ci_high_db,
                     "gain_over_bicubic_significant": r.gain_over_bicubic_significant, "flops_paper": r.flops_paper,
-                    "flops_pct": pct("flops_paper"), "flops_authors": r.flops_authors,
+                    "flops_pct": pct("flops_paper"), "flops_pct_sd": pct("flops_paper_sd", "flops_paper"),
+                    "flops_authors": r.flops_authors,
                     "flops_pct_authors": pct("flops_authors"), "max_class_frac": r.max_class_frac,
                     "collapsed": r.collapsed,
                     "paper_psnr_db": ref["psnr_db"] if ref is not None else np.nan,
@@ -180,8 +183,10 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     original = rows[rows["model"] == "original"].set_index(["backbone", "testset"])["flops_paper"]
     # ARM's sweep (4 paths) has its own table (bench.arm.report), other methods theirs (methods_table)
     rows = rows[rows["method"].isin(["classsr", "original", BICUBIC])].dropna(axis=1, how="all")
-    rows["flops_pct"] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
-                         for b, t, f in zip(rows["backbone"], rows["testset"], rows["flops_paper"])]
+    for col, flops in (("flops_pct", "flops_paper"), ("flops_pct_sd", "flops_paper_sd")):
+        if flops in rows:
+            rows[col] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
+                         for b, t, f in zip(rows["backbone"], rows["testset"], rows[flops])]
     keys = list(zip(rows["backbone"], rows["testset"], rows["model"]))
     vs_main = delta_columns(summary, [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr")
                                       else None for b, t, m in keys], "delta_vs_main")
@@ -192,7 +197,7 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "psnr_rgb_sd_db", "seeds", "gain_over_bicubic_db",
             "gain_over_bicubic_ci_low_db",
             "gain_over_bicubic_ci_high_db", "gain_over_bicubic_significant", *vs_main.columns, *vs_original.columns,
-            "flops_paper", "flops_pct", "mean_max_prob", "max_class_frac", "collapsed"] + [
+            "flops_paper", "flops_pct", "flops_pct_sd", "mean_max_prob", "max_class_frac", "collapsed"] + [
             c for c in rows.columns if c.startswith("frac_class")] + list(routing.columns)
     order = rows["model"].map(lambda m: {BICUBIC: 0, "original": 1}.get(m, 2))
     rows = rows.assign(_order=order).sort_values(["testset", "_order", "backbone", "model"])
