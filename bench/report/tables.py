@@ -188,11 +188,12 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
             rows[col] = [100 * f / original[(b, t)] if (b, t) in original.index else np.nan
                          for b, t, f in zip(rows["backbone"], rows["testset"], rows[flops])]
     keys = list(zip(rows["backbone"], rows["testset"], rows["model"]))
-    vs_main = delta_columns(summary, [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr")
-                                      else None for b, t, m in keys], "delta_vs_main")
+    to_main = [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr") else None
+               for b, t, m in keys]
+    vs_main = delta_columns(summary, to_main, "delta_vs_main")
     vs_original = delta_columns(summary, [((b, t, m), (b, t, "original")) if m not in (BICUBIC, "original")
                                           else None for b, t, m in keys], "delta_vs_original")
-    routing = _routing_vs_main(summary, keys)
+    routing = _routing_vs_main(summary, to_main)
     rows = pd.concat([rows.reset_index(drop=True), vs_main, vs_original, routing], axis=1)
     keep = ["backbone", "testset", "model", "psnr_rgb_db", "psnr_rgb_sd_db", "seeds", "gain_over_bicubic_db",
             "gain_over_bicubic_ci_low_db",
@@ -204,23 +205,19 @@ def ablation_table(summary: pd.DataFrame) -> pd.DataFrame:
     return rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
 
 
-def _routing_vs_main(summary: pd.DataFrame, keys: list[tuple]) -> pd.DataFrame:
-    """Each ablation's routing minus its main ClassSR's, with intervals over images (and seeds): the mean maximum
-    class probability (the paper: without Class-Loss the probabilities stay soft, spec §7) and the share of
-    patches sent to the hardest class (without Average-Loss the routing drifts to it). Per image, then averaged
-    over images like the PSNR; empty without routing counts."""
+def _routing_vs_main(summary: pd.DataFrame, to_main: list[tuple | None]) -> pd.DataFrame:
+    """Each ablation's routing minus its main ClassSR's (``to_main``: the ablation table's pairs), with intervals
+    over images (and seeds): the mean maximum class probability (the paper: without Class-Loss the probabilities
+    stay soft, spec §7) and the share of patches sent to the hardest class (without Average-Loss the routing
+    drifts to it). Per image, then averaged over images like the PSNR; empty without routing counts."""
     counts = sorted(c for c in summary.columns if c.startswith("n_class"))
-    summary = summary.copy()
-    if counts:  # the hardest class a model has: its last non-empty count column, per row
+    if counts:  # a model's hardest class: its last non-empty count column
         n = summary[counts]
-        hardest = n.apply(lambda r: r.dropna().iloc[-1] if r.notna().any() else np.nan, axis=1)
-        summary["frac_hard"] = hardest / n.sum(axis=1, min_count=1)
-    pairs = [((b, t, m), (b, t, "classsr")) if m not in (BICUBIC, "original", "classsr") else None
-             for b, t, m in keys]
-    cols = [delta_columns(summary, pairs, name, column, unit="")
+        summary = summary.assign(frac_hard=n.ffill(axis=1).iloc[:, -1] / n.sum(axis=1, min_count=1))
+    cols = [delta_columns(summary, to_main, name, column, unit="")
             for name, column in (("max_prob_vs_main", "mean_max_prob"), ("hard_frac_vs_main", "frac_hard"))
             if column in summary]
-    return pd.concat(cols, axis=1) if cols else pd.DataFrame(index=range(len(keys)))
+    return pd.concat(cols, axis=1) if cols else pd.DataFrame(index=range(len(to_main)))
 
 
 def methods_table(summary: pd.DataFrame, *, only: str | None = None) -> pd.DataFrame:
