@@ -13,6 +13,7 @@ from bench.data import sources
 from bench.data.manifest import check_manifest, patch_counts
 from bench.data.prepare import crop_starts, prepare
 from bench.data.subimages import BatchOrder, SubImages, augment
+from bench.core.images import to_unit
 from bench.profile import load_profile
 from bench.core.resize import imresize
 
@@ -124,6 +125,22 @@ def test_crops_and_augmentation_keep_pairs_aligned(prepared):
     flags = torch.tensor([[True, False, True], [False, True, False]])
     alr, ahr = augment(lr, hr, flags)
     assert torch.equal(alr[0], lr[0].flip(-1).transpose(-1, -2)) and torch.equal(ahr[1], hr[1].flip(-2))
+
+
+def test_crops_flipped_while_cut_equal_the_augmented_batch_bit_for_bit(prepared):
+    """The loader flips crops as numpy views (one copy); the batches must equal augment() of the plain crops, for
+    every combination of the three flags, so trained weights do not depend on where the flips happen."""
+    _, out = prepared
+    subs = SubImages(out, pd.read_csv(out / "train" / "subimages.csv"), scale=4)
+    idx = np.arange(8) % len(subs)
+    flags = torch.tensor([[bool(k & 1), bool(k & 2), bool(k & 4)] for k in range(8)])
+    want_lr, want_hr = augment(*subs.crop(idx), flags)
+    got_lr, got_hr = subs.crop(idx, flags.numpy())
+    assert torch.equal(got_lr, want_lr) and torch.equal(got_hr, want_hr)
+    assert got_hr.is_contiguous() and not torch.equal(got_hr, subs.crop(idx)[1])
+    c, y, x = subs.codes[idx[1]], subs.ys[idx[1]], subs.xs[idx[1]]  # the values of to_unit, converted per batch
+    plain = to_unit(np.asarray(subs._array("lr", c)[y:y + 32, x:x + 32]))
+    assert np.array_equal(subs.crop(idx[1:2])[0][0].numpy(), plain.transpose(2, 0, 1))
 
 
 def test_training_crops_the_patch_size_that_prepare_cut(tmp_path, hr_folder):

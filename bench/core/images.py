@@ -42,7 +42,8 @@ import numpy as np
 if TYPE_CHECKING:  # torch is imported where tensors are made: reading files needs none
     import torch
 
-_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+UNIT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}  # full scale of each integer depth
+_MAX = UNIT_MAX
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION = 0x0112
 _TIFF_BITS, _TIFF_PHOTOMETRIC = 258, 262
