@@ -1,7 +1,7 @@
 # Set-up, tests and the main job on a fresh machine with Python >= 3.11:
 #   make test     unit tests + the ci profile of the workflow + its regression check against results/reference/ci
 #   make demo     the default profile: the whole pipeline on the embedded images (26 min 05 s measured on 2 cores, 2026-12-06)
-#   make fsrcnn-cpu  ClassSR-FSRCNN at paper widths and its loss ablations on the embedded images (three seeds, ≈ 1 h each on 2 cores)
+#   make fsrcnn-cpu  ClassSR-FSRCNN at paper widths and its loss ablations on the embedded images (three seeds, ≈ 80 min each on 2 cores)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
