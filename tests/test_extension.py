@@ -103,7 +103,7 @@ def test_a_new_ablation_axis_is_a_config_line():
     # a variant whose branches differ gets branch runs of its own, never a folder of another configuration
     assert plan.tag("fsrcnn", "branch_lr").startswith("16-36-56_class_")
     assert plan.branch_run("fsrcnn", plan.tag("fsrcnn", "branch_lr"), 0).lr == 5e-4
-    assert plan.branch_run("fsrcnn", plan.tag("fsrcnn", "classsr"), 0).lr == 5e-3
+    assert plan.branch_run("fsrcnn", plan.tag("fsrcnn", "classsr"), 0).lr == 1e-2
 
 
 def test_the_paper_axes_are_shorthands_of_plain_overrides():
