@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # torch is imported where tensors are made: reading files nee
     import torch
 
 UNIT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}  # full scale of each integer depth
-_MAX = UNIT_MAX
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION = 0x0112
 _TIFF_BITS, _TIFF_PHOTOMETRIC = 258, 262
@@ -83,8 +82,8 @@ def to_rgb_array(img: np.ndarray, *, name: str = "image") -> np.ndarray:
 
 def to_unit(img: np.ndarray, *, name: str = "image") -> np.ndarray:
     """float32 copy in [0, 1]: 8-bit /255, 16-bit /65535 (the image's own depth), float checked to lie in [0, 1]."""
-    if img.dtype in _MAX:
-        return img.astype(np.float32) / np.float32(_MAX[img.dtype])
+    if img.dtype in UNIT_MAX:
+        return img.astype(np.float32) / np.float32(UNIT_MAX[img.dtype])
     if np.issubdtype(img.dtype, np.floating):
         if np.isnan(img).any():
             raise ValueError(f"{name}: float image contains NaN")

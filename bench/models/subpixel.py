@@ -69,6 +69,14 @@ class SubPixelDeconv(nn.ConvTranspose2d):
         return F.pixel_shuffle(F.conv2d(F.pad(x, (left, right, left, right)), weight, bias), self.stride[0])
 
 
+def use_subpixel(model: nn.Module, on: bool = True) -> nn.Module:
+    """Set every ``SubPixelDeconv`` of ``model`` to run (or not) as conv + pixel shuffle where it applies."""
+    for module in model.modules():
+        if isinstance(module, SubPixelDeconv):
+            module.subpixel = on
+    return model
+
+
 def _shuffle_nhwc(y: torch.Tensor, s: int) -> torch.Tensor:
     """pixel_shuffle of a channels_last tensor, returned in plain NCHW: one copy instead of ATen's channels_last
     shuffle, whose channels_last 3-channel output then makes every stitching add strided (3.8 vs 3.3 ms here,

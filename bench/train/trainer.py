@@ -27,7 +27,7 @@ from torch import nn
 from ..data.subimages import BatchOrder, SubImages, batch_loader
 from ..models import ArmSupernet, ClassSR, build, export_official, fresh_arm, load_arm, load_official
 from ..models.common import MeanShift, load_torch_file
-from ..models.subpixel import SubPixelDeconv
+from ..models.subpixel import use_subpixel
 from ..device import pick_device
 from ..plan.layout import train_index
 from ..lock import folder_lock
@@ -186,10 +186,7 @@ def set_modes(model: nn.Module, stage: str) -> None:
     model.train()
     if stage == "classsr":
         for branch in model.branches:
-            branch.eval()
-            for module in branch.modules():
-                if isinstance(module, SubPixelDeconv):
-                    module.subpixel = True
+            use_subpixel(branch).eval()
 
 
 def trainable(model: nn.Module, stage: str) -> list[nn.Parameter]:
