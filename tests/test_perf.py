@@ -77,7 +77,7 @@ def test_perf_command_from_the_profile_and_its_report(tmp_path):
                                 "whole"]
     assert list(df[df["model"] == "arm"]["mix"]) == ["e3", "k2"]  # ARM's routed inference, labelled by knob
     assert (df["patches"] == 2).all() and (df["lr_height"] == 40).all() and (df["device"] == "cpu").all()
-    assert {"git_rev", "torch_version", "cpu", "threads", "layout", "peak_mem_mb"} <= set(df.columns)
+    assert {"git_rev", "torch_version", "cpu", "cpu_isa", "threads", "layout", "peak_mem_mb"} <= set(df.columns)
     assert tables.perf_table(df).shape == (8, len(tables.PERF_COLUMNS))
     code = ("import sys; from bench.cli import main; rc = main(['latency', '--perf', sys.argv[1], '--out', "
             "sys.argv[2]]); assert 'torch' not in sys.modules; raise SystemExit(rc)")

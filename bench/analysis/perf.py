@@ -46,9 +46,12 @@ def cpu_model() -> str:
 
 
 def environment(device: torch.device) -> dict:
+    """Where a timing was taken. ``cpu_isa`` is the vector instruction set torch's CPU kernels use (AVX2, AVX512…):
+    two CPUs of the same model name ran the demo's training jobs 2.0–2.5× apart with AVX2 against AVX-512
+    (docs/demo.md)."""
     return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-            "cpu": cpu_model(), "threads": torch.get_num_threads(), "torch_version": torch.__version__,
-            "cores": os.cpu_count()}
+            "cpu": cpu_model(), "cpu_isa": torch.backends.cpu.get_cpu_capability(),
+            "threads": torch.get_num_threads(), "torch_version": torch.__version__, "cores": os.cpu_count()}
 
 
 def forced_route(n: int, num_classes: int, mix: str, seed: int = 0) -> torch.Tensor:

@@ -309,8 +309,9 @@ def perf_table(perf: pd.DataFrame) -> pd.DataFrame:
 
 def perf_caption(perf: pd.DataFrame) -> str:
     env = perf.iloc[0]
+    isa = f", {env['cpu_isa']}" if "cpu_isa" in perf.columns else ""  # CSVs of before 2026-12-07 lack it
     return (f"Latency on one {env['lr_height']}×{env['lr_width']} LR image ({env['patches']} patches of 32×32), "
-            f"{env['device']} ({env['cpu']}, {env['threads']} threads), torch {env['torch_version']}; median of "
+            f"{env['device']} ({env['cpu']}{isa}, {env['threads']} threads), torch {env['torch_version']}; median of "
             f"{env['repeats']} interleaved runs, min/max beside it. Columns: docs/latency.md.")
 
 
