@@ -91,6 +91,24 @@ def test_default_dry_run_plans_the_whole_pipeline():
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
                       "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1,
                       "routing_cache": 6, "train_arm": 1, "arm_table": 1, "evaluate_arm": 1, "stage2_curve": 6}
+    # the scheduling order (workflow/rules/train.smk): the split's chain first, the -O's and evaluations after it,
+    # latency last
+    prio = _priorities(result.stdout)
+    gate, chain = prio["train_reference"] | prio["split"], prio["train_branch"] | prio["train_classsr"]
+    fill = set().union(*(v for k, v in prio.items() if k not in ("train_reference", "split", "train_branch",
+                                                                   "train_classsr", "perf")))
+    assert min(gate) > max(chain) and min(chain) > max(fill) > max(prio["perf"]), prio
+
+
+def _priorities(stdout: str) -> dict[str, set[int]]:
+    """Each rule's job priorities in a dry run's job list (Snakemake prints ``priority:`` when it is not 0)."""
+    prio: dict[str, set[int]] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", stdout):
+        head = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if head and "jobid:" in block:
+            value = re.search(r"^\s+priority: (-?\d+)", block, re.M)
+            prio.setdefault(head.group(1), set()).add(int(value.group(1)) if value else 0)
+    return prio
 
 
 def test_fsrcnn_cpu_dry_run_plans_fsrcnn_and_its_loss_ablations():

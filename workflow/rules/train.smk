@@ -1,5 +1,11 @@
 # Every training job is one `python -m bench train` of a resolved run (bench.plan.dag); the four stages of a backbone
 # differ only in their output, inputs and run configuration.
+#
+# Priorities order the ready jobs (Snakemake runs the highest first): the reference and the class split gate every
+# branch and every ClassSR stage, which form the DAG's longest chain (reference → split → SRResNet's widest branch →
+# its stage 2: 874 of the demo's 2,115 s on 2 cores); the -O baselines, ARM and evaluations fill the other core.
+# Measured on the demo's job times (docs/demo.md): without them Snakemake started the reference at 363 s, the last
+# SRResNet branch at 1,415 s, and ran one job alone for the last 408 s.
 
 
 rule train_reference:
@@ -12,6 +18,7 @@ rule train_reference:
     benchmark:
         benchmark_of("reference_model")
     threads: JOB_THREADS
+    priority: 3
     conda:
         "../envs/bench.yaml"
     params:
@@ -32,6 +39,7 @@ rule split:
     benchmark:
         benchmark_of("classes")
     threads: JOB_THREADS
+    priority: 3
     conda:
         "../envs/bench.yaml"
     params:
@@ -52,6 +60,7 @@ use rule train_reference as train_branch with:
         log_of("branch_model"),
     benchmark:
         benchmark_of("branch_model")
+    priority: 2
     params:
         py=PY,
         run=branch_run,
@@ -65,6 +74,7 @@ use rule train_reference as train_baseline with:
         log_of("baseline_model"),
     benchmark:
         benchmark_of("baseline_model")
+    priority: 0
     params:
         py=PY,
         run=baseline_run,
@@ -80,6 +90,7 @@ use rule train_reference as train_classsr with:
         log_of("variant_model", stage="classsr"),
     benchmark:
         benchmark_of("variant_model", stage="classsr")
+    priority: 2
     params:
         py=PY,
         run=classsr_run,
@@ -95,6 +106,7 @@ use rule train_reference as train_joint with:
         log_of("variant_model", stage="joint"),
     benchmark:
         benchmark_of("variant_model", stage="joint")
+    priority: 2
     params:
         py=PY,
         run=joint_run,
