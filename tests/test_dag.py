@@ -67,7 +67,7 @@ def test_seeds_repeat_every_trained_run_in_their_own_folders():
 def test_scale_note_names_every_reduction():
     note = scale_note(load_profile(ROOT / "configs" / "default.yaml"))
     assert note.startswith("demo scale:") and "branch iterations 250 (paper 500000/1000000)" in note
-    assert "fsrcnn branch iterations 700" in note and "srresnet depth {'blocks': 2}" in note
+    assert "fsrcnn branch iterations 1000" in note and "srresnet depth {'blocks': 2}" in note
     assert "carn branch iterations 150 (paper 500000)" in note and "rcan classsr iterations 100" in note
     assert "branch lr 0.001 (paper 0.0002/0.001)" in note and "fsrcnn branch lr 0.01 (paper 0.001)" in note
     paper = load_profile(ROOT / "configs" / "paper.yaml")
