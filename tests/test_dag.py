@@ -91,14 +91,13 @@ def test_default_dry_run_plans_the_whole_pipeline():
                       "train_baseline": 4, "train_classsr": 6, "evaluate": 10, "evaluate_bicubic": 1,
                       "learning_curve": 4, "summarize": 1, "report": 1, "flops": 1, "perf": 1, "latency": 1,
                       "routing_cache": 6, "train_arm": 1, "arm_table": 1, "evaluate_arm": 1, "stage2_curve": 6}
-    # the scheduling order (workflow/rules/train.smk): the split's chain first, the -O's and evaluations after it,
-    # latency last
+    # the scheduling order (workflow/rules/train.smk): the reference and the split first, every other training
+    # next, evaluations after them, latency last
     prio = _priorities(result.stdout)
-    gate, chain = prio["train_reference"] | prio["split"], prio["train_branch"] | prio["train_classsr"]
-    fill = set().union(*(v for k, v in prio.items() if k not in ("train_reference", "split", "train_branch",
-                                                                   "train_classsr", "perf")))
-    assert min(gate) > max(chain) and min(chain) > max(fill) > max(prio["perf"]), prio
-
+    gate = prio["train_reference"] | prio["split"]
+    training = set().union(*(v for k, v in prio.items() if k.startswith("train_") and k != "train_reference"))
+    rest = set().union(*(v for k, v in prio.items() if not k.startswith("train_") and k not in ("split", "perf")))
+    assert min(gate) > max(training) and min(training) > max(rest) > max(prio["perf"]), prio
 
 def _priorities(stdout: str) -> dict[str, set[int]]:
     """Each rule's job priorities in a dry run's job list (Snakemake prints ``priority:`` when it is not 0)."""

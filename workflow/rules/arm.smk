@@ -10,7 +10,7 @@ use rule train_reference as train_arm with:
         log_of("arm_model"),
     benchmark:
         benchmark_of("arm_model")
-    priority: 0  # not inherited from train_reference's 3 (workflow/rules/train.smk)
+    priority: 2  # training after the split, not train_reference's 3 (workflow/rules/train.smk)
     params:
         py=PY,
         run=arm_run,

@@ -12,7 +12,7 @@ use rule train_reference as train_method with:
         log_of("method_model"),
     benchmark:
         benchmark_of("method_model")
-    priority: 0  # not inherited from train_reference's 3 (workflow/rules/train.smk)
+    priority: 2  # training after the split, not train_reference's 3 (workflow/rules/train.smk)
     wildcard_constraints:
         method="[a-z]+",
         stage="[a-z]+[0-9]*",

@@ -2,10 +2,11 @@
 # differ only in their output, inputs and run configuration.
 #
 # Priorities order the ready jobs (Snakemake runs the highest first): the reference and the class split gate every
-# branch and every ClassSR stage, which form the DAG's longest chain (reference → split → SRResNet's widest branch →
-# its stage 2: 874 of the demo's 2,115 s on 2 cores); the -O baselines, ARM and evaluations fill the other core.
-# Measured on the demo's job times (docs/demo.md): without them Snakemake started the reference at 363 s, the last
-# SRResNet branch at 1,415 s, and ran one job alone for the last 408 s.
+# branch and every ClassSR stage, the DAG's longest chain (reference → split → SRResNet's widest branch → its stage 2),
+# so they go first; every other training next; evaluations fill the gaps; latency last. On this session's AVX2 CPU
+# the demo without them started the reference at 363 s and ran one job alone for its last 408 s of 2,115; with the
+# split first and the -O baselines after the branches, 201 s of 2,088, the SRResNet -O (282 s) last; a replay of
+# the measured job times puts the -O baselines and ARM beside the branches (p90 over tie orders 2,010 s vs 2,078).
 
 
 rule train_reference:
@@ -74,7 +75,7 @@ use rule train_reference as train_baseline with:
         log_of("baseline_model"),
     benchmark:
         benchmark_of("baseline_model")
-    priority: 0
+    priority: 2
     params:
         py=PY,
         run=baseline_run,
