@@ -1,6 +1,6 @@
 # Set-up, tests and the main job on a fresh machine with Python >= 3.11:
 #   make test     unit tests + the ci profile of the workflow + its regression check against results/reference/ci
-#   make demo     the default profile: the whole pipeline on the embedded images (18 min 34 s measured on 2 cores, 2026-12-07)
+#   make demo     the default profile: the whole pipeline on the embedded images (19 min on 2 AVX-512 cores, 36 on 2 AVX2 cores: docs/demo.md)
 #   make fsrcnn-cpu  ClassSR-FSRCNN at paper widths and its loss ablations on the embedded images (three seeds, ≈ 80 min each on 2 cores)
 VENV ?= .venv
 PYTHON ?= python3

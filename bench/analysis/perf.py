@@ -47,7 +47,7 @@ def cpu_model() -> str:
 
 def environment(device: torch.device) -> dict:
     """Where a timing was taken. ``cpu_isa`` is the vector instruction set torch's CPU kernels use (AVX2, AVX512…):
-    two CPUs of the same model name ran the demo's jobs 1.6–2.4× apart (1.9× summed), AVX2 against AVX-512
+    two CPUs of the same model name ran the demo's jobs 1.6–2.5× apart (1.9× summed), AVX2 against AVX-512
     (docs/demo.md)."""
     return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "cpu": cpu_model(), "cpu_isa": torch.backends.cpu.get_cpu_capability(),
