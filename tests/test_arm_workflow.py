@@ -176,6 +176,24 @@ def test_report_puts_arm_beside_table1_and_on_fig2(tmp_path):
     assert out.stat().st_size > 10_000
 
 
+def test_fig2_legend_counts_arm_points_off_the_log_axis(tmp_path, monkeypatch):
+    """An η sweep that sends every patch to ARM's bicubic path (0 FLOPs, as at demo scale) cannot sit on the log
+    axis; the legend says how many of its points were left out instead of listing an empty series."""
+    from bench.report import figures, tables
+
+    summary = _summary()
+    t1 = tables.table1(summary, pd.read_csv("results/paper/table1.csv"))
+    table = arm_table(summary, t1, pd.read_csv("results/paper/arm.csv"))
+    ours = (table["method"] == "arm") & (table["source"] == "ours") & ~table["knob"].str.fullmatch(r"e\d")
+    table.loc[ours, "flops_paper"] = 0.0
+    figs = []
+    monkeypatch.setattr(figures.plt, "close", figs.append)
+    figures.fig2(t1, "test2k", tmp_path / "fig2.png", "caption", table)
+    labels = [t.get_text() for t in figs[0].axes[0].get_legend().get_texts()]
+    assert f"ARM-fsrcnn (ours, η sweep; {int(ours.sum())} at 0 FLOPs, off axis)" in labels, labels
+    assert "ARM-fsrcnn (paper)" in labels
+
+
 def test_latency_rows_of_arm():
     from bench.analysis.perf import benchmark
     from bench.models import build

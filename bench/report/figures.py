@@ -59,14 +59,18 @@ def fig2(table: pd.DataFrame, testset: str, out: Path, caption: str, arm: pd.Dat
             draw(g["paper_flops"], g["paper_psnr_db"], backbone=backbone, method=g.index, model=g.index,
                  source="paper", facecolors="none", edgecolors=colour, marker="s", label=f"{backbone} (paper)")
     for (backbone, source), g in (arm.groupby(["backbone", "source"], sort=False) if len(arm) else []):
-        g = g[g["flops_paper"] > 0].sort_values("flops_paper")  # an all-bicubic point sits off the log axis
+        # an all-bicubic point (0 FLOPs) sits off the log axis: the legend counts those left out (at demo scale ARM
+        # sends every patch to its bicubic path at every k, docs/arm.md, and the sweep would vanish unexplained)
+        off = int(((g["flops_paper"] <= 0) & ~g["knob"].str.fullmatch(r"e\d")).sum())
+        g = g[g["flops_paper"] > 0].sort_values("flops_paper")
         ours, colour = source == "ours", palette[backbone]
         forced = g["knob"].str.fullmatch(r"e\d")  # a forced path is not a point of the η curve
         swept = g[~forced]
         ax.plot(swept["flops_paper"] / 1e9, swept["psnr_db"], "-." if ours else ":", color=colour, alpha=0.6)
+        note = f"; {off} at 0 FLOPs, off axis" if off else ""
         draw(swept["flops_paper"], swept["psnr_db"], backbone=backbone, method="arm", model=swept["knob"],
              source=source, marker="^", color=colour if ours else "none", edgecolors=colour,
-             label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'})")
+             label=f"ARM-{backbone} ({'ours, η sweep' if ours else 'paper'}{note})")
         if forced.any():
             draw(g[forced]["flops_paper"], g[forced]["psnr_db"], backbone=backbone, method="arm",
                  model=g[forced]["knob"], source=source, marker="x", color=palette[backbone],
